@@ -1,0 +1,212 @@
+"""`Function`: a forward / backward pair; an instance of it is the graph node (the ctx).
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):              # arrays in, arrays out
+            y = xp.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, gy):            # Tensors in, Tensors out (so it is differentiable)
+            y, = ctx.saved_tensors
+            return gy * y                 # dL/dx = dL/dy * exp(x)
+
+`Exp.apply(t)` calls `forward` with each Tensor argument replaced by its array (`t.data`)
+and every other argument passed as it is, wraps the result in Tensors, and, when a graph
+is being recorded, makes the ctx their `grad_fn`. Unlike PyTorch, `forward` sees arrays:
+primitives are array code, and their backward is written in Tensor ops so that it can
+itself be differentiated (higher-order gradients).
+
+`backward` returns one gradient per argument of `forward` (None where there is none);
+trailing Nones may be left out. Gradients may have a broadcast shape only where the op
+reduces them itself (see `ops.sum_to`).
+"""
+import traceback
+
+import numpy as np
+
+from ..backend import get_array_module
+from . import grad_mode
+from .tensor import Tensor
+
+_INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
+_FREED = "freed"
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring)."""
+
+    # True for ops whose output is a view of input 0 (reshape, transpose, ...): the
+    # output then shares the input's version counter, so writing through either is seen.
+    is_view = False
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    # -- the ctx API, used inside forward / backward ------------------------------------
+    def save_for_backward(self, *items):
+        """Keep arrays (inputs, outputs or intermediates) for backward."""
+        self._to_save = items
+
+    def mark_non_differentiable(self, *arrays):
+        """Outputs that never carry a gradient (indices, masks)."""
+        self._non_differentiable = arrays
+
+    @property
+    def saved_tensors(self):
+        """The saved items as Tensors: inputs and outputs keep their graph; a saved
+        tensor changed in place since the forward pass is an error."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved tensors after they were freed). Pass retain_graph=True to the "
+                "first backward() if you need to walk the graph again.")
+        out = []
+        for kind, item, cell, version in saved:
+            if kind == _CONSTANT:
+                out.append(Tensor._make(item) if item is not None and hasattr(item, "shape")
+                           and not isinstance(item, Tensor) else item)
+                continue
+            if cell[0] != version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor saved for backward was modified by an in-place "
+                    f"operation (its version is {cell[0]}, it was {version} when saved). "
+                    "Clone it before changing it in place.")
+            if kind == _INPUT:
+                out.append(item)
+            else:  # an output of this node: rebuilt so it points back here
+                data, output_nr = item
+                record = grad_mode._enabled
+                t = Tensor._make(data, record, self if record else None, output_nr)
+                t._version_counter = cell
+                out.append(t)
+        return tuple(out)
+
+    @classmethod
+    def name(cls):
+        return cls.__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    # -- building the graph ------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls.__new__(cls)
+        record = grad_mode._enabled
+        arrays = []
+        needs = []
+        any_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                r = record and a.requires_grad
+                needs.append(r)
+                any_grad = any_grad or r
+            else:
+                arrays.append(a)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._to_save = ()
+        ctx._non_differentiable = ()
+        out = cls.forward(ctx, *arrays)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if grad_mode._anomaly:
+            _check_finite(cls.name(), "forward", outs, None)
+
+        if not any_grad:
+            results = tuple(_wrap(o) for o in outs)
+            if cls.is_view:
+                for r in results:
+                    r._version_counter = args[0]._version_counter
+            return results[0] if single else results
+
+        # Edges: where each input's gradient goes. A leaf is its own edge (its .grad
+        # accumulates); a non-leaf is (its grad_fn, which output of it); else None.
+        edges = []
+        generation = 0
+        for a, need in zip(args, needs):
+            if not need:
+                edges.append(None)
+            elif a.grad_fn is None:
+                edges.append(a)
+            else:
+                edges.append((a.grad_fn, a._output_nr))
+                if a.grad_fn._generation >= generation:
+                    generation = a.grad_fn._generation + 1
+        ctx._edges = tuple(edges)
+        ctx._generation = generation
+        ctx._hooks = None
+        if grad_mode._anomaly:
+            ctx._trace = "".join(traceback.format_stack()[:-2])
+        if not single:
+            ctx._output_meta = tuple((o.shape, o.dtype) for o in outs)
+
+        results = []
+        for i, o in enumerate(outs):
+            t = _wrap(o)
+            if t.data.dtype.kind == "f" and not any(o is n for n in ctx._non_differentiable):
+                t.requires_grad = True
+                t.grad_fn = ctx
+                t._output_nr = i
+            results.append(t)
+        if cls.is_view:
+            for r in results:
+                r._version_counter = args[0]._version_counter
+        ctx._saved = _resolve_saved(ctx._to_save, args, outs, results)
+        del ctx._to_save
+        return results[0] if single else tuple(results)
+
+    def _release(self):
+        """Drop what was saved for backward (after a walk without retain_graph)."""
+        self._saved = _FREED
+
+
+def _wrap(array):
+    """A result array as a Tensor (numpy turns 0-d results into scalars; undo that)."""
+    if isinstance(array, np.generic):
+        array = np.asarray(array)
+    return Tensor._make(array)
+
+
+def _resolve_saved(items, args, outs, results):
+    """Tie each saved array to the input or output Tensor it is, by identity, so that
+    backward sees Tensors with their graph and the version at save time."""
+    saved = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        entry = None
+        if item is not None and hasattr(item, "shape"):
+            for a in args:
+                if isinstance(a, Tensor) and a.data is item:
+                    entry = (_INPUT, a, a._version_counter, a._version_counter[0])
+                    break
+            else:
+                for i, o in enumerate(outs):
+                    if o is item:
+                        r = results[i]
+                        entry = (_OUTPUT, (r.data, i), r._version_counter, r._version_counter[0])
+                        break
+        saved.append(entry or (_CONSTANT, item, None, None))
+    return tuple(saved)
+
+
+def _check_finite(op, phase, arrays, trace):
+    for a in arrays:
+        if a is None:
+            continue
+        data = a.data if isinstance(a, Tensor) else a
+        if (hasattr(data, "dtype") and data.dtype.kind == "f"
+                and not get_array_module(data).isfinite(data).all()):
+            where = f"\nThe op was created at:\n{trace}" if trace else ""
+            raise RuntimeError(f"anomaly: {op} returned NaN or Inf values in its {phase} "
+                               f"pass{where}")

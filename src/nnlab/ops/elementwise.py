@@ -1,0 +1,589 @@
+"""Elementwise primitives. Each forward is array code; each backward is Tensor ops (so it
+can itself be differentiated) with the derivative in a one-line comment. Binary ops
+broadcast as NumPy does and sum their gradients back with `sum_to`."""
+import math
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module, get_default_dtype, special_functions
+from .broadcast import sum_to
+
+
+# -- operands --------------------------------------------------------------------------
+def _operands(a, b):
+    """Two operands typed as PyTorch types them: Python scalars stay scalars (so a float
+    never promotes a float32 tensor), and an integer tensor meeting a float is cast to it."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype is b.data.dtype:
+            return a, b
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka == "f" and kb in "iu":
+            return a, b.to(a.dtype)
+        if kb == "f" and ka in "iu":
+            return a.to(b.dtype), b
+        return a, b
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return Tensor(a), b
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if isinstance(s, float) and t.data.dtype.kind != "f":
+        t = t.to(get_default_dtype())
+    elif not isinstance(s, (int, float, bool)):   # a list or an array: make it a Tensor
+        s = Tensor(s)
+        return _operands(*((t, s) if t is a else (s, t)))
+    return (t, s) if isinstance(a, Tensor) else (s, t)
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _grads(ctx, ga, gb):
+    """The pair of input gradients, each summed to its input's shape, None if not needed.
+    `ga` and `gb` are callables so that an unneeded gradient is never computed."""
+    need_a, need_b = ctx.needs_input_grad
+    return (sum_to(ga(), ctx.shapes[0]) if need_a else None,
+            sum_to(gb(), ctx.shapes[1]) if need_b else None)
+
+
+# -- arithmetic ------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _grads(ctx, lambda: gy, lambda: gy)  # dL/da = dL/db = gy
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _grads(ctx, lambda: gy, lambda: -gy)  # dL/da = gy, dL/db = -gy
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        return _grads(ctx, lambda: gy * b, lambda: gy * a)  # dL/da = gy b, dL/db = gy a
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        # dL/da = gy / b, dL/db = -gy a / b^2
+        return _grads(ctx, lambda: gy / b, lambda: -gy * a / (b * b))
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        y = a ** b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, y = ctx.saved_tensors
+        # dL/da = gy b a^(b-1);  dL/db = gy a^b log(a), taken as 0 where a = 0 (as torch)
+        return _grads(ctx, lambda: gy * b * a ** (b - 1), lambda: gy * _times_log(y, a))
+
+
+def _times_log(y, a):
+    """y log(a), with 0 where a = 0 (where y = a^b is 0 too, for b > 0)."""
+    if not isinstance(a, Tensor):
+        return y * math.log(a)
+    zero = a == 0
+    return where(zero, 0.0, y * log(where(zero, 1.0, a)))
+
+
+# -- unary maths -----------------------------------------------------------------------
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * y  # d exp(x) = exp(x)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / x  # d log(x) = 1 / x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (x + 1)  # d log(1 + x) = 1 / (1 + x)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy / (y * 2)  # d sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / get_array_module(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * y * y * y * -0.5  # d x^(-1/2) = -x^(-3/2) / 2
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * sign(x)  # d|x| = sign(x), 0 at 0
+
+
+class Sign(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).sign(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0  # piecewise constant
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * cos(x)  # d sin = cos
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy * sin(x)  # d cos = -sin
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (y * y + 1)  # d tan = 1 + tan^2
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (1 - y * y)  # d tanh = 1 - tanh^2
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = special_functions(x).expit(x)  # 1 / (1 + e^-x), stable for large |x|
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * y * (1 - y)  # d sigma = sigma (1 - sigma)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).maximum(x, 0)
+        ctx.save_for_backward(y > 0)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        positive, = ctx.saved_tensors
+        return gy * positive  # d relu = 1 where x > 0, else 0
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return special_functions(x).erf(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * exp(-x * x) * (2 / math.sqrt(math.pi))  # d erf = 2/sqrt(pi) e^(-x^2)
+
+
+class Reciprocal(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return -gy * y * y  # d (1/x) = -1/x^2
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * x * 2  # d x^2 = 2x
+
+
+class Rounding(Function):
+    """floor, ceil, round, trunc: piecewise constant, so their gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, name):
+        return getattr(get_array_module(x), name)(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0
+
+
+# -- selections ------------------------------------------------------------------------
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        y = get_array_module(a).maximum(a, b)
+        # share of the gradient that goes to a: 1 where a > b, 1/2 on ties (as torch)
+        ctx.save_for_backward((a > b) + (a == b) * y.dtype.type(0.5))
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        share_a, = ctx.saved_tensors
+        return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a))
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        y = get_array_module(a).minimum(a, b)
+        ctx.save_for_backward((a < b) + (a == b) * y.dtype.type(0.5))
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        share_a, = ctx.saved_tensors
+        return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a))
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, low, high):
+        xp = get_array_module(x)
+        inside = xp.ones(x.shape, bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, gy):
+        inside, = ctx.saved_tensors
+        return gy * inside  # 1 between the bounds (inclusive, as torch), else 0
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(condition)
+        return get_array_module(condition).where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        condition, = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad[1:]
+        # dL/da = gy where the condition holds, dL/db = gy elsewhere
+        return (None,
+                sum_to(where(condition, gy, 0.0), ctx.shapes[0]) if need_a else None,
+                sum_to(where(condition, 0.0, gy), ctx.shapes[1]) if need_b else None)
+
+
+# -- public functions ------------------------------------------------------------------
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return Add.apply(*_operands(input, other))
+
+
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return Sub.apply(*_operands(input, other))
+
+
+def mul(input, other):
+    return Mul.apply(*_operands(input, other))
+
+
+def div(input, other):
+    a, b = _operands(input, other)
+    if all(isinstance(t, Tensor) and t.data.dtype.kind != "f" for t in (a, b)):
+        a = a.to(get_default_dtype())   # integer / integer is true division, as torch
+    return Div.apply(a, b)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def pow(input, exponent):
+    return Pow.apply(*_operands(input, exponent))
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def log1p(input):
+    return Log1p.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return Rsqrt.apply(input)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tan(input):
+    return Tan.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def erf(input):
+    return Erf.apply(input)
+
+
+def reciprocal(input):
+    return Reciprocal.apply(input)
+
+
+def square(input):
+    return Square.apply(input)
+
+
+def floor(input):
+    return Rounding.apply(input, "floor")
+
+
+def ceil(input):
+    return Rounding.apply(input, "ceil")
+
+
+def round(input):
+    return Rounding.apply(input, "round")
+
+
+def trunc(input):
+    return Rounding.apply(input, "trunc")
+
+
+def maximum(input, other):
+    return Maximum.apply(*_operands(input, other))
+
+
+def minimum(input, other):
+    return Minimum.apply(*_operands(input, other))
+
+
+def clamp(input, min=None, max=None):
+    """Elementwise min(max(input, min), max); tensor bounds broadcast."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def where(condition, input, other):
+    """`input` where `condition` holds, else `other` (both broadcast; scalars allowed)."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor(condition)
+    if condition.data.dtype.kind != "b":
+        condition = condition != 0
+    a, b = _operands(input, other)
+    return Where.apply(condition, a, b)
+
+
+def masked_fill(input, mask, value):
+    """`input` with `value` written where `mask` is True."""
+    return where(mask, value, input)
+
+
+# -- comparisons and logic (no gradient) -----------------------------------------------
+def _compare(name, ufunc):
+    def compare(input, other):
+        a, b = _operands(input, other)
+        a = a.data if isinstance(a, Tensor) else a
+        b = b.data if isinstance(b, Tensor) else b
+        return Tensor._make(getattr(get_array_module(a), ufunc)(a, b))
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"Elementwise `{ufunc}` as a bool tensor (no gradient)."
+    return compare
+
+
+eq = _compare("eq", "equal")
+ne = _compare("ne", "not_equal")
+lt = _compare("lt", "less")
+le = _compare("le", "less_equal")
+gt = _compare("gt", "greater")
+ge = _compare("ge", "greater_equal")
+logical_and = _compare("logical_and", "logical_and")
+logical_or = _compare("logical_or", "logical_or")
+logical_xor = _compare("logical_xor", "logical_xor")
+
+
+def _test(name):
+    def test(input):
+        return Tensor._make(getattr(get_array_module(input.data), name)(input.data))
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = f"Elementwise `{name}` as a bool tensor (no gradient)."
+    return test
+
+
+isnan = _test("isnan")
+isinf = _test("isinf")
+isfinite = _test("isfinite")
+logical_not = _test("logical_not")
