@@ -1,11 +1,33 @@
 """nnlab: a deep-learning framework on NumPy with PyTorch's interface, readable down to
 the last derivative."""
+# ruff: noqa: F401
+# (this module re-exports: every name below is nnlab.<name>, as torch.<name>)
 from . import autograd, backend, ops
-from .autograd import (Function, Tensor, detect_anomaly, enable_grad, is_grad_enabled,
-                       no_grad, set_detect_anomaly, set_grad_enabled)
-from .backend import (bool_, float16, float32, float64, get_default_dtype, get_rng_state,
-                      int32, int64, manual_seed, set_default_dtype, set_rng_state, uint8)
-from .ops import *  # noqa: F401,F403  (every primitive is nnlab.<name>, as torch.<name>)
+from .autograd import (
+    Function,
+    Tensor,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .backend import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    get_rng_state,
+    int32,
+    int64,
+    manual_seed,
+    set_default_dtype,
+    set_rng_state,
+    uint8,
+)
+from .ops import *  # noqa: F403
 
 bool = bool_  # noqa: A001  (nnlab.bool, as torch.bool)
 double = float64

@@ -17,13 +17,17 @@ from .tensor import Tensor
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into leaves' `.grad`.
 
-    With `inputs`, only those leaves accumulate."""
+    With `inputs`, only those tensors accumulate (a non-leaf among them too, as torch)."""
     tensors = _as_tuple(tensors)
     roots = _roots(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     targets = None if inputs is None else _as_tuple(inputs)
-    _walk(roots, targets, retain_graph, create_graph, accumulate=True)
+    found = _walk(roots, targets, retain_graph, create_graph, accumulate=True)
+    for t in targets or ():
+        if t.grad_fn is not None and _key(t) in found:  # a non-leaf in `inputs`, as torch
+            g = found[_key(t)]  # it flowed on too: mark it delivered, so it is stored copied
+            _accumulate(t, g, create_graph, {id(g.data)})
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -132,6 +136,7 @@ def _walk(roots, targets, retain_graph, create_graph, accumulate):
                     walk.send(edge, g)
                 else:
                     walk.send_to_node(edge[0], edge[1], g)
+        walk.finish()
     return walk.found
 
 
@@ -143,6 +148,7 @@ class _Walk:
         self.accumulate = accumulate
         self.found = {}
         self.pending = {}       # node -> list of gradients, one per output, summed so far
+        self.leaves = {}        # id(leaf) -> (leaf, its gradient summed so far)
         self.heap = []
         self.order = itertools.count()
         self.delivered = set()  # ids of arrays already stored in some .grad (never alias)
@@ -158,22 +164,26 @@ class _Walk:
             self.send(t, g)
 
     def send(self, t, g):
-        """Route the gradient of tensor `t`: into its node's pending sums, or to a leaf."""
+        """Route the gradient of tensor `t`: into its node's pending sums, or a leaf's."""
         if t.grad_fn is not None:
             self.send_to_node(t.grad_fn, t._output_nr, g)
             return
-        if t._hooks:
-            for hook in t._hooks:
+        key = id(t)
+        if self.target_keys is not None and key not in self.target_keys:
+            return
+        summed = self.leaves.get(key)
+        self.leaves[key] = (t, g if summed is None else summed[1] + g)
+
+    def finish(self):
+        """Each leaf's total gradient: through its hooks (once), then found or stored."""
+        for key, (t, g) in self.leaves.items():
+            for hook in t._hooks or ():
                 new = hook(g)
                 g = g if new is None else new
-        if self.target_keys is not None:
-            key = id(t)
-            if key not in self.target_keys:
-                return
-            self.found[key] = g if key not in self.found else self.found[key] + g
-            if not self.accumulate:
-                return
-        _accumulate(t, g, self.create_graph, self.delivered)
+            if self.target_keys is not None:
+                self.found[key] = g
+            if self.accumulate:
+                _accumulate(t, g, self.create_graph, self.delivered)
 
     def send_to_node(self, node, index, g):
         if self.needed is not None and node not in self.needed:
@@ -195,14 +205,12 @@ def _accumulate(leaf, g, create_graph, delivered):
     if g.dtype != leaf.dtype:
         g = g.to(leaf.dtype)
     if leaf.grad is None:
-        if create_graph:
-            leaf.grad = g
-            return
-        data = g.data
-        if data.base is not None or id(data) in delivered:
-            data = data.copy()
-        delivered.add(id(data))
-        leaf.grad = Tensor._make(data)
+        if g.data.base is not None or id(g.data) in delivered:
+            g = g.clone() if create_graph else Tensor._make(g.data.copy())
+        elif not create_graph:
+            g = Tensor._make(g.data)
+        delivered.add(id(g.data))
+        leaf.grad = g
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:

@@ -120,7 +120,7 @@ class Function:
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if grad_mode._anomaly:
-            _check_finite(cls.name(), "forward", outs, None)
+            _check_finite(cls.__name__, "forward", outs, None)
 
         if not any_grad:
             results = tuple(_wrap(o) for o in outs)
@@ -201,12 +201,17 @@ def _resolve_saved(items, args, outs, results):
 
 
 def _check_finite(op, phase, arrays, trace):
+    """Anomaly mode: a forward that gives NaN, or a backward that gives NaN or Inf, raises
+    (a forward may give Inf on purpose: log(0), a -inf attention mask)."""
+    what = "NaN" if phase == "forward" else "NaN or Inf"
     for a in arrays:
         if a is None:
             continue
         data = a.data if isinstance(a, Tensor) else a
-        if (hasattr(data, "dtype") and data.dtype.kind == "f"
-                and not get_array_module(data).isfinite(data).all()):
+        if not hasattr(data, "dtype") or data.dtype.kind != "f":
+            continue
+        xp = get_array_module(data)
+        if (xp.isnan(data) if phase == "forward" else ~xp.isfinite(data)).any():
             where = f"\nThe op was created at:\n{trace}" if trace else ""
-            raise RuntimeError(f"anomaly: {op} returned NaN or Inf values in its {phase} "
+            raise RuntimeError(f"anomaly: {op} returned {what} values in its {phase} "
                                f"pass{where}")

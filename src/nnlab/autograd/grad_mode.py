@@ -14,6 +14,19 @@ def _set_enabled(mode):
     _enabled = bool(mode)
 
 
+class _Switch(contextlib.ContextDecorator):
+    """A context manager that also decorates, with or without parentheses (`@no_grad`,
+    `@no_grad()`); each decorated call gets a fresh instance, so recursion restores the
+    mode it found."""
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def _recreate_cm(self):
+        return type(self)()
+
+
 class set_grad_enabled(contextlib.ContextDecorator):
     """Turn graph recording on or off: a call, a context manager, or a decorator."""
 
@@ -22,6 +35,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self.mode = bool(mode)
         _set_enabled(self.mode)  # as a plain call it takes effect at once, like torch's
 
+    def __call__(self, func):
+        _set_enabled(self.prev)  # as a decorator it acts only while the function runs
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return set_grad_enabled(self.mode)
+
     def __enter__(self):
         _set_enabled(self.mode)
 
@@ -29,7 +49,7 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _set_enabled(self.prev)
 
 
-class no_grad(contextlib.ContextDecorator):
+class no_grad(_Switch):
     """Ops inside record no graph; their outputs do not require grad."""
 
     def __enter__(self):
@@ -40,7 +60,7 @@ class no_grad(contextlib.ContextDecorator):
         _set_enabled(self.prev)
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(_Switch):
     """Record the graph even inside `no_grad`."""
 
     def __enter__(self):
@@ -55,33 +75,41 @@ def is_anomaly_enabled():
     return _anomaly
 
 
+def _set_anomaly(mode):
+    global _anomaly
+    _anomaly = bool(mode)
+
+
 class set_detect_anomaly(contextlib.ContextDecorator):
     """Anomaly mode on or off (see `detect_anomaly`)."""
 
     def __init__(self, mode):
-        global _anomaly
         self.prev = _anomaly
         self.mode = bool(mode)
-        _anomaly = self.mode
+        _set_anomaly(self.mode)
+
+    def __call__(self, func):
+        _set_anomaly(self.prev)
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return set_detect_anomaly(self.mode)
 
     def __enter__(self):
-        global _anomaly
-        _anomaly = self.mode
+        _set_anomaly(self.mode)
 
     def __exit__(self, *exc):
-        global _anomaly
-        _anomaly = self.prev
+        _set_anomaly(self.prev)
 
 
-class detect_anomaly(contextlib.ContextDecorator):
-    """The first op whose forward or backward yields NaN/Inf raises, naming the op and
-    the line that created it. Slow (it keeps a stack trace per op): for debugging."""
+class detect_anomaly(_Switch):
+    """The first op whose forward yields NaN, or whose backward yields NaN/Inf, raises,
+    naming the op and the line that created it. Slow (it keeps a stack trace per op): for
+    debugging."""
 
     def __enter__(self):
-        global _anomaly
         self.prev = _anomaly
-        _anomaly = True
+        _set_anomaly(True)
 
     def __exit__(self, *exc):
-        global _anomaly
-        _anomaly = self.prev
+        _set_anomaly(self.prev)

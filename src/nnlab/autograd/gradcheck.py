@@ -115,5 +115,6 @@ def _numerical(fn, inputs, wrt, eps):
 
 
 def _float_outputs(out):
-    return [np.asarray(o.data, dtype=np.float64) for o in _as_tuple(out)
+    """Copies (an output may be the very input being perturbed, or a view of it)."""
+    return [np.array(o.data, dtype=np.float64) for o in _as_tuple(out)
             if isinstance(o, Tensor) and o.dtype.kind == "f"]

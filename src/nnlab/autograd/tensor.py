@@ -176,8 +176,8 @@ class Tensor:
 
         def keep(grad):
             t = ref()
-            if t is not None:
-                t.grad = grad if t.grad is None else t.grad + grad
+            if t is not None:  # a copy: the gradient flows on, and may reach a leaf's .grad
+                t.grad = grad.clone() if t.grad is None else t.grad + grad
         self.register_hook(keep)
 
     # -- copies and conversions ---------------------------------------------------------
@@ -274,7 +274,10 @@ class Tensor:
 
     def copy_(self, src):
         src = src if isinstance(src, Tensor) else Tensor(src)
-        return self._assign(_ops.broadcast_to(src, self.shape), "copy_")
+        result = _ops.cast(_ops.broadcast_to(src, self.shape), self.dtype)
+        if result is src and src.requires_grad and grad_mode._enabled:
+            result = _ops.clone(src)  # a node of its own, through which the gradient reaches src
+        return self._assign(result, "copy_")
 
     def fill_(self, value):
         return self._assign(Tensor._make(np.asarray(value)), "fill_")
@@ -486,6 +489,18 @@ class Tensor:
     def square(self):
         return _ops.square(self)
 
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self):
+        return _ops.round(self)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
     def where(self, condition, other):
         return _ops.where(condition, self, other)
 
@@ -513,11 +528,23 @@ class Tensor:
     def isnan(self):
         return _ops.isnan(self)
 
+    def isinf(self):
+        return _ops.isinf(self)
+
     def isfinite(self):
         return _ops.isfinite(self)
 
     def logical_not(self):
         return _ops.logical_not(self)
+
+    def logical_and(self, other):
+        return _ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ops.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ops.logical_xor(self, other)
 
     # -- reductions ---------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False):
@@ -694,8 +721,9 @@ def _format_tensor(t):
     if data.dtype.kind == "f":
         finite = data[np.isfinite(data)]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size > 0 and (np.abs(finite).max() >= 1e8 or
-                                   0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
+        nonzero = np.abs(finite[finite != 0])
+        big = nonzero.size > 0 and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4
+                                    or nonzero.max() / nonzero.min() > 1000)
         if integral and not big:
             body = np.array2string(data, **options)
         else:
@@ -705,7 +733,9 @@ def _format_tensor(t):
         body = np.array2string(data, **options)
     extras = []
     default = {backend.get_default_dtype(), backend.int64, backend.bool_}
-    if t.dtype not in default or data.size == 0:
+    if data.size == 0 and data.ndim > 1:
+        extras.append(f"size={tuple(data.shape)}")
+    if t.dtype not in default or (data.size == 0 and t.dtype != backend.get_default_dtype()):
         extras.append(f"dtype=nnlab.{t.dtype}")
     if t.device != "cpu":
         extras.append(f"device='{t.device}'")
@@ -718,5 +748,5 @@ def _format_tensor(t):
 
 # Tensor's methods name the ops of floor 3, which themselves build on Tensor: the two
 # imports are bound here, after the class, so that either side can be imported first.
-from . import engine as _engine  # noqa: E402
 from .. import ops as _ops  # noqa: E402
+from . import engine as _engine  # noqa: E402

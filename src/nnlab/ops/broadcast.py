@@ -52,10 +52,11 @@ def broadcast_to(input, shape):
     if input.shape == shape:
         return input
     try:
-        get_array_module(input.data).broadcast_shapes(input.shape, shape)
+        fits = get_array_module(input.data).broadcast_shapes(input.shape, shape) == shape
     except ValueError:
-        raise ValueError(f"broadcast_to: shape {input.shape} cannot be broadcast to "
-                         f"{shape}") from None
+        fits = False
+    if not fits:
+        raise ValueError(f"broadcast_to: shape {input.shape} cannot be broadcast to {shape}")
     return BroadcastTo.apply(input, shape)
 
 
@@ -67,6 +68,9 @@ def expand(input, sizes):
         raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
                          f"number of dimensions ({input.ndim}) of a tensor of shape "
                          f"{input.shape}")
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: sizes {sizes} put -1 in a new leading dimension of a tensor "
+                         f"of shape {input.shape}; only existing dimensions can keep their size")
     shape = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     return broadcast_to(input, shape)
 

@@ -32,10 +32,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if isinstance(data, Tensor):
         data = data.data
     array = np.array(data) if backend.device_of(data) == "cpu" else data.copy()
-    if dtype is None:
-        if array.dtype == np.float64 and not isinstance(data, np.ndarray):
+    if dtype is None and not hasattr(data, "dtype"):  # arrays keep their dtype
+        if array.dtype == np.float64:
             array = array.astype(backend.get_default_dtype())
-        elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        elif array.dtype.kind in "iu":
             array = array.astype(np.int64)
     return _finish(array, dtype, device, requires_grad)
 
@@ -80,7 +80,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """[start, end) in steps of `step`; int64 for integer arguments, else the default float."""
     if end is None:
         start, end = 0, start
-    integral = all(isinstance(v, int) for v in (start, end, step))
+    integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     if dtype is None:
         dtype = backend.int64 if integral else backend.get_default_dtype()
     return _finish(np.arange(start, end, step), dtype, device, requires_grad)
@@ -145,6 +145,9 @@ def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=
     """Normal draws; `mean` and `std` may be tensors (broadcast) or floats with `size`."""
     m = mean.data if isinstance(mean, Tensor) else mean
     s = std.data if isinstance(std, Tensor) else std
+    if dtype is None:  # a tensor mean or std gives its float dtype, as torch
+        dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)
+                      and t.dtype.kind == "f"), None)
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
     draw = backend.generator().standard_normal(_shape((size,)), dtype=_float(dtype))

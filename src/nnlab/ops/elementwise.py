@@ -3,10 +3,13 @@ can itself be differentiated) with the derivative in a one-line comment. Binary 
 broadcast as NumPy does and sum their gradients back with `sum_to`."""
 import math
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, get_default_dtype, special_functions
 from .broadcast import sum_to
+from .convert import cast
 
 
 # -- operands --------------------------------------------------------------------------
@@ -25,6 +28,8 @@ def _operands(a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         return Tensor(a), b
     t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if isinstance(s, np.generic):   # a numpy scalar counts as the Python scalar it holds
+        s = s.item()
     if isinstance(s, float) and t.data.dtype.kind != "f":
         t = t.to(get_default_dtype())
     elif not isinstance(s, (int, float, bool)):   # a list or an array: make it a Tensor
@@ -35,6 +40,25 @@ def _operands(a, b):
 
 def _shape(x):
     return getattr(x, "shape", ())
+
+
+def _binary(cls, op, input, other):
+    """`cls.apply` on the typed operands; shapes that do not broadcast are a clear error."""
+    a, b = _operands(input, other)
+    try:
+        return cls.apply(a, b)
+    except ValueError:
+        try:
+            np.broadcast_shapes(_shape(a), _shape(b))
+        except ValueError:
+            raise ValueError(f"{op}: shapes {_shape(a)} and {_shape(b)} cannot be broadcast "
+                             "together") from None
+        raise
+
+
+def _floating(x):
+    """An integer or bool tensor as the default float dtype (torch's exp(int) is float32)."""
+    return x if x.data.dtype.kind in "fc" else x.to(get_default_dtype())
 
 
 def _grads(ctx, ga, gb):
@@ -116,14 +140,21 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b, y = ctx.saved_tensors
-        # dL/da = gy b a^(b-1);  dL/db = gy a^b log(a), taken as 0 where a = 0 (as torch)
-        return _grads(ctx, lambda: gy * b * a ** (b - 1), lambda: gy * _times_log(y, a))
+        # dL/da = gy b a^(b-1), 0 where b = 0;  dL/db = gy a^b log(a), 0 where a = 0 (as torch)
+        return _grads(ctx, lambda: gy * _times_power(b, a), lambda: gy * _times_log(y, a))
+
+
+def _times_power(b, a):
+    """b a^(b-1), with 0 where b = 0 (even at a = 0, where a^(b-1) is infinite)."""
+    if not isinstance(b, Tensor):
+        return a * 0 if b == 0 else b * a ** (b - 1)
+    return where(b == 0, 0.0, b * a ** (b - 1))
 
 
 def _times_log(y, a):
     """y log(a), with 0 where a = 0 (where y = a^b is 0 too, for b > 0)."""
     if not isinstance(a, Tensor):
-        return y * math.log(a)
+        return y * (math.log(a) if a > 0 else 0.0 if a == 0 else math.nan)
     zero = a == 0
     return where(zero, 0.0, y * log(where(zero, 1.0, a)))
 
@@ -408,24 +439,26 @@ class Where(Function):
 def add(input, other, alpha=1):
     if alpha != 1:
         other = other * alpha
-    return Add.apply(*_operands(input, other))
+    return _binary(Add, "add", input, other)
 
 
 def sub(input, other, alpha=1):
     if alpha != 1:
         other = other * alpha
-    return Sub.apply(*_operands(input, other))
+    return _binary(Sub, "sub", input, other)
 
 
 def mul(input, other):
-    return Mul.apply(*_operands(input, other))
+    return _binary(Mul, "mul", input, other)
 
 
 def div(input, other):
     a, b = _operands(input, other)
-    if all(isinstance(t, Tensor) and t.data.dtype.kind != "f" for t in (a, b)):
-        a = a.to(get_default_dtype())   # integer / integer is true division, as torch
-    return Div.apply(a, b)
+    if all(t.data.dtype.kind in "iub" if isinstance(t, Tensor) else not isinstance(t, float)
+           for t in (a, b)):
+        # integer / integer is true division in the default float dtype, as torch
+        a, b = (_floating(t) if isinstance(t, Tensor) else t for t in (a, b))
+    return _binary(Div, "div", a, b)
 
 
 def neg(input):
@@ -433,27 +466,27 @@ def neg(input):
 
 
 def pow(input, exponent):
-    return Pow.apply(*_operands(input, exponent))
+    return _binary(Pow, "pow", input, exponent)
 
 
 def exp(input):
-    return Exp.apply(input)
+    return Exp.apply(_floating(input))
 
 
 def log(input):
-    return Log.apply(input)
+    return Log.apply(_floating(input))
 
 
 def log1p(input):
-    return Log1p.apply(input)
+    return Log1p.apply(_floating(input))
 
 
 def sqrt(input):
-    return Sqrt.apply(input)
+    return Sqrt.apply(_floating(input))
 
 
 def rsqrt(input):
-    return Rsqrt.apply(input)
+    return Rsqrt.apply(_floating(input))
 
 
 def abs(input):
@@ -465,23 +498,23 @@ def sign(input):
 
 
 def sin(input):
-    return Sin.apply(input)
+    return Sin.apply(_floating(input))
 
 
 def cos(input):
-    return Cos.apply(input)
+    return Cos.apply(_floating(input))
 
 
 def tan(input):
-    return Tan.apply(input)
+    return Tan.apply(_floating(input))
 
 
 def tanh(input):
-    return Tanh.apply(input)
+    return Tanh.apply(_floating(input))
 
 
 def sigmoid(input):
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_floating(input))
 
 
 def relu(input):
@@ -489,11 +522,11 @@ def relu(input):
 
 
 def erf(input):
-    return Erf.apply(input)
+    return Erf.apply(_floating(input))
 
 
 def reciprocal(input):
-    return Reciprocal.apply(input)
+    return Reciprocal.apply(_floating(input))
 
 
 def square(input):
@@ -517,11 +550,11 @@ def trunc(input):
 
 
 def maximum(input, other):
-    return Maximum.apply(*_operands(input, other))
+    return _binary(Maximum, "maximum", input, other)
 
 
 def minimum(input, other):
-    return Minimum.apply(*_operands(input, other))
+    return _binary(Minimum, "minimum", input, other)
 
 
 def clamp(input, min=None, max=None):
@@ -531,6 +564,8 @@ def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input if min is None else maximum(input, min)
         return out if max is None else minimum(out, max)
+    if isinstance(min, float) or isinstance(max, float):
+        input = _floating(input)   # an integer tensor clamped to a float bound is float
     return Clamp.apply(input, min, max)
 
 
@@ -548,8 +583,8 @@ def where(condition, input, other):
 
 
 def masked_fill(input, mask, value):
-    """`input` with `value` written where `mask` is True."""
-    return where(mask, value, input)
+    """`input` with `value` written where `mask` is True (the dtype stays input's)."""
+    return cast(where(mask, value, input), input.dtype)
 
 
 # -- comparisons and logic (no gradient) -----------------------------------------------
@@ -558,7 +593,8 @@ def _compare(name, ufunc):
         a, b = _operands(input, other)
         a = a.data if isinstance(a, Tensor) else a
         b = b.data if isinstance(b, Tensor) else b
-        return Tensor._make(getattr(get_array_module(a), ufunc)(a, b))
+        xp = get_array_module(a if hasattr(a, "shape") else b)
+        return Tensor._make(xp.asarray(getattr(xp, ufunc)(a, b)))  # 0-d stays an array
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise `{ufunc}` as a bool tensor (no gradient)."
     return compare
@@ -577,7 +613,8 @@ logical_xor = _compare("logical_xor", "logical_xor")
 
 def _test(name):
     def test(input):
-        return Tensor._make(getattr(get_array_module(input.data), name)(input.data))
+        xp = get_array_module(input.data)
+        return Tensor._make(xp.asarray(getattr(xp, name)(input.data)))
     test.__name__ = test.__qualname__ = name
     test.__doc__ = f"Elementwise `{name}` as a bool tensor (no gradient)."
     return test

@@ -1,0 +1,1 @@
+"""The workloads: each module registers its classes with `@register` (see registry.py)."""
