@@ -97,8 +97,22 @@ def register(cls):
 
 def all_workloads():
     """{name: Workload class}, after importing every module of `bench.workloads`, in the
-    order of registration (module name, then class order)."""
+    order of registration (module name, then class order). A module that fails to import
+    is registered as a workload named after it whose setup raises that error, so the run
+    shows an error row for it and goes on."""
     from . import workloads
     for info in sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{workloads.__name__}.{info.name}")
+        try:
+            importlib.import_module(f"{workloads.__name__}.{info.name}")
+        except Exception as e:  # noqa: BLE001 - reported as the module's error row
+            _REGISTRY.setdefault(f"{info.name} (module)", _broken(info.name, e))
     return dict(_REGISTRY)
+
+
+def _broken(module, error):
+    def fail(self):
+        raise error
+
+    return type(f"Broken_{module}", (Workload,), {
+        "name": f"{module} (module)", "description": f"bench/workloads/{module}.py failed to "
+        f"import: {type(error).__name__}: {error}", "setup_nnlab": fail, "setup_torch": fail})

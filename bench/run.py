@@ -1,11 +1,13 @@
 """The runner: `python -m bench [--only NAME]... [--repeat N] [--warmup N] [--list]
-[--small] [--json PATH]`.
+[--blocks] [--small] [--json PATH]`.
 
 For each workload it sets up both sides, then alternates nnlab step, torch step, ...
 (warm-up steps first, untimed), timing each step with `time.perf_counter`, and prints
 the median milliseconds per step of each side and the ratio nnlab/torch as a table.
 A side that fails (an op not implemented yet, say) gives an error row; the run goes on.
-torch runs on TORCH_THREADS threads; NumPy's BLAS keeps its default thread count.
+torch runs on TORCH_THREADS threads; NumPy's BLAS keeps its default thread count; idle
+threads spin less (see `bench/__init__.py`). Afterwards it says how much of the CPUs
+other processes took: on a busy machine the numbers mean little.
 """
 import argparse
 import gc
@@ -18,16 +20,18 @@ import tempfile
 import time
 import traceback
 
+from . import SPIN_SETTINGS
 from .registry import all_workloads
 
 TORCH_THREADS = 2
 SIDES = ("nnlab", "torch")
-LOAD_WARNING = 0.5   # a 1-minute load average above this before the run gets a warning
+OTHER_CPU_WARNING = 0.05   # a larger share of the CPUs used by others gets a warning
 
 
-def measure(workload, repeat, warmup):
-    """Time `workload` on both sides, alternating. Returns a result dict: per side the
-    step times in ms (or the error that stopped it), and the medians and their ratio."""
+def measure(workload, repeat, warmup, blocks=False):
+    """Time `workload` on both sides: alternating step by step (or, with `blocks`, all the
+    steps of one side, then all of the other). Returns a result dict: per side the step
+    times in ms (or the error that stopped it), and the medians and their ratio."""
     result = {"name": workload.name, "target": workload.target, "times_ms": {}, "errors": {}}
     steps = {}
     for side in SIDES:
@@ -36,18 +40,22 @@ def measure(workload, repeat, warmup):
         except Exception as e:  # noqa: BLE001 - any failure becomes an error row
             result["errors"][side] = _describe(e)
         result["times_ms"][side] = []
-    for i in range(warmup + repeat):
-        for side in list(steps):
-            start = time.perf_counter()
-            try:
-                steps[side]()
-            except Exception as e:  # noqa: BLE001
-                result["errors"][side] = _describe(e)
-                del steps[side]
-                continue
-            elapsed = time.perf_counter() - start
-            if i >= warmup:
-                result["times_ms"][side].append(elapsed * 1e3)
+    n = warmup + repeat
+    order = ([(s, i) for s in SIDES for i in range(n)] if blocks else
+             [(s, i) for i in range(n) for s in SIDES])
+    for side, i in order:
+        if side not in steps:
+            continue
+        start = time.perf_counter()
+        try:
+            steps[side]()
+        except Exception as e:  # noqa: BLE001
+            result["errors"][side] = _describe(e)
+            del steps[side]
+            continue
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            result["times_ms"][side].append(elapsed * 1e3)
     del steps
     gc.collect()
     for side in SIDES:
@@ -101,17 +109,32 @@ def environment(args):
     return {"nnlab": nnlab.__version__, "numpy": np.__version__, "torch": torch.__version__,
             "python": platform.python_version(), "machine": platform.machine(),
             "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "spin": {k: os.environ.get(k) for k in SPIN_SETTINGS},
             "dtype": "float32", "repeat": args.repeat, "warmup": args.warmup,
-            "small": args.small, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "load_before": _load()}
+            "small": args.small, "blocks": args.blocks,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
-def _load():
-    """The 1-minute load average (None where the system does not report it)."""
+def _cpu_seconds():
+    """(CPU seconds used by the whole machine, by this process), or None off Linux: their
+    difference over a run is what other processes took from the benchmark."""
     try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
         return None
+    busy = sum(fields) - fields[3] - fields[4]   # all but idle and iowait (steal counts)
+    own = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+def other_cpu_share(before, after, wall):
+    """The share of the machine's CPUs that other processes (or the hypervisor) used; None
+    when unknown or when the run was too short to tell (the counters tick every 10 ms)."""
+    if before is None or after is None or wall < 1.0:
+        return None
+    other = (after[0] - before[0]) - (after[1] - before[1])
+    return max(0.0, other / (wall * (os.cpu_count() or 1)))
 
 
 def write_json(path, data):
@@ -138,6 +161,8 @@ def parse_args(argv):
                    help="timed steps per side (default 30)")
     p.add_argument("--warmup", type=int, default=3, metavar="N",
                    help="untimed steps per side first (default 3)")
+    p.add_argument("--blocks", action="store_true",
+                   help="all steps of nnlab, then all of torch, instead of alternating")
     p.add_argument("--small", action="store_true",
                    help="tiny sizes (a quick check that everything runs; times mean little)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -171,19 +196,23 @@ def main(argv=None):
     torch.set_num_threads(TORCH_THREADS)
     env = environment(args)
     print(f"nnlab {env['nnlab']} vs torch {env['torch']} (numpy {env['numpy']}), float32, "
-          f"torch threads {env['torch_threads']}, numpy BLAS default threads, "
-          f"{env['cpus']} CPUs; median of {args.repeat} alternating steps after "
-          f"{args.warmup} warm-up{' (--small sizes)' if args.small else ''}; load average "
-          f"{env['load_before']}\n", flush=True)
-    if env["load_before"] is not None and env["load_before"] > LOAD_WARNING:
-        print(f"bench: warning: the load average is {env['load_before']} before the run: "
-              "other processes compete for the CPUs (torch's threads suffer most), so the "
-              "times and ratios are unreliable\n", file=sys.stderr)
+          f"{env['cpus']} CPUs, torch threads {env['torch_threads']}, numpy BLAS default "
+          f"threads, {' '.join(f'{k}={v}' for k, v in env['spin'].items())}; median of "
+          f"{args.repeat} "
+          f"{'steps in blocks' if args.blocks else 'alternating steps'} after "
+          f"{args.warmup} warm-up{' (--small sizes)' if args.small else ''}\n", flush=True)
     results = []
+    cpu_before, start = _cpu_seconds(), time.perf_counter()
     for cls in selected:
-        results.append(measure(cls(small=args.small), args.repeat, args.warmup))
+        results.append(measure(cls(small=args.small), args.repeat, args.warmup, args.blocks))
+    env["other_cpu"] = other_cpu_share(cpu_before, _cpu_seconds(), time.perf_counter() - start)
     print(format_table(results))
-    env["load_after"] = _load()
+    if env["other_cpu"] is not None:
+        print(f"\nother processes used {env['other_cpu']:.0%} of the CPUs during the run",
+              flush=True)
+        if env["other_cpu"] > OTHER_CPU_WARNING:
+            print("bench: warning: other processes competed for the CPUs (multi-threaded "
+                  "steps suffer most): the times and ratios are unreliable", file=sys.stderr)
     if args.json:
         write_json(args.json, {"environment": env, "results": results})
     return 1 if any(r["errors"] for r in results) else 0

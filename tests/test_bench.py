@@ -1,6 +1,7 @@
 """The benchmark computes the same thing on both sides: each registered workload, at its
 small size, gives nnlab and torch the same loss and the same gradients. No timing."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -48,6 +49,39 @@ def test_a_failing_side_is_an_error_row_not_a_crash():
     assert result["errors"]["nnlab"].startswith("NotImplementedError: an op")
     assert result["nnlab_ms"] is None and len(result["times_ms"]["torch"]) == 2
     assert "nnlab error: NotImplementedError: an op" in run.format_table([result])
+
+
+class _Recorder(Workload):
+    name = "recorder"
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def setup_nnlab(self):
+        return lambda: self.calls.append("nnlab")
+
+    def setup_torch(self):
+        return lambda: self.calls.append("torch")
+
+
+@pytest.mark.parametrize("blocks, expected", [
+    (False, ["nnlab", "torch"] * 3),
+    (True, ["nnlab"] * 3 + ["torch"] * 3),
+])
+def test_sides_alternate_or_run_in_blocks(blocks, expected):
+    workload = _Recorder()
+    result = run.measure(workload, repeat=2, warmup=1, blocks=blocks)
+    assert workload.calls == expected
+    assert [len(result["times_ms"][s]) for s in run.SIDES] == [2, 2]
+
+
+def test_other_cpu_share_is_what_the_machine_used_beyond_this_process():
+    cpus = os.cpu_count()
+    assert run.other_cpu_share((10.0, 1.0), (10.0 + cpus, 2.0), wall=1.0) == \
+        pytest.approx((cpus - 1) / cpus)
+    assert run.other_cpu_share(None, (1.0, 1.0), wall=1.0) is None
+    assert run.other_cpu_share((1.0, 1.0), (1.0, 1.0), wall=0.1) is None
 
 
 @requires_torch

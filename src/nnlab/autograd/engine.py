@@ -7,6 +7,7 @@ recursion, so a chain of any length is walked in constant stack depth.
 """
 import heapq
 import itertools
+import sys
 
 from ..backend import get_array_module
 from . import grad_mode
@@ -102,7 +103,7 @@ def _walk(roots, targets, retain_graph, create_graph, accumulate):
     with grad_mode.set_grad_enabled(create_graph):
         while walk.heap:
             node = heapq.heappop(walk.heap)[2]
-            grads = walk.pending.pop(node)
+            grads = walk.take(node)
             if node._hooks:
                 for i, hooks in node._hooks.items():
                     for hook in hooks:
@@ -152,6 +153,7 @@ class _Walk:
         self.heap = []
         self.order = itertools.count()
         self.delivered = set()  # ids of arrays already stored in some .grad (never alias)
+        self.owned = set()      # ids of sums this walk allocated, while still pending
         if targets is None:
             self.target_keys = self.needed = self.runs = None
         else:  # visit only nodes on a path to a target; run backward where it leads on
@@ -172,10 +174,11 @@ class _Walk:
         if self.target_keys is not None and key not in self.target_keys:
             return
         summed = self.leaves.get(key)
-        self.leaves[key] = (t, g if summed is None else summed[1] + g)
+        self.leaves[key] = (t, g if summed is None else self.add(summed[1], g))
 
     def finish(self):
         """Each leaf's total gradient: through its hooks (once), then found or stored."""
+        self.owned.clear()
         for key, (t, g) in self.leaves.items():
             for hook in t._hooks or ():
                 new = hook(g)
@@ -192,29 +195,65 @@ class _Walk:
         if grads is None:
             grads = self.pending[node] = [None] * _n_outputs(node)
             heapq.heappush(self.heap, (-node._generation, next(self.order), node))
-        grads[index] = g if grads[index] is None else grads[index] + g
+        grads[index] = g if grads[index] is None else self.add(grads[index], g)
+
+    def add(self, total, g):
+        """total + g. Without create_graph, the first sum is a new array that this walk
+        owns, and later gradients are added into it in place (one buffer, not one per
+        consumer); a gradient that arrived from elsewhere is never written into."""
+        if self.create_graph:
+            return total + g
+        if id(total.data) in self.owned:
+            total.data += g.data
+            return total
+        total = Tensor._make(total.data + g.data)
+        self.owned.add(id(total.data))
+        return total
+
+    def take(self, node):
+        """The node's summed gradients, handed on: from here they may be shared."""
+        grads = self.pending.pop(node)
+        for g in grads:
+            if g is not None:
+                self.owned.discard(id(g.data))
+        return grads
 
 
 def _accumulate(leaf, g, create_graph, delivered):
-    """leaf.grad += g. The first gradient is stored without a copy unless its array may be
-    shared (a view, or already stored in another leaf), so that in-place updates of one
-    `.grad` never change another."""
+    """leaf.grad += g. The first gradient is stored without a copy unless its memory may be
+    shared (see `_owned`), so that in-place updates of one `.grad` never change another."""
     if g.shape != leaf.shape:
         raise RuntimeError(f"backward: the gradient for a leaf of shape {leaf.shape} has "
                            f"shape {g.shape}")
     if g.dtype != leaf.dtype:
         g = g.to(leaf.dtype)
     if leaf.grad is None:
-        if g.data.base is not None or id(g.data) in delivered:
+        if not _owned(g.data, delivered):
             g = g.clone() if create_graph else Tensor._make(g.data.copy())
         elif not create_graph:
             g = Tensor._make(g.data)
         delivered.add(id(g.data))
+        if g.data.base is not None:
+            delivered.add(id(g.data.base))
         leaf.grad = g
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:
         leaf.grad.data += g.data
+
+
+def _owned(array, delivered):
+    """True if nothing but this gradient can see the array's memory, so a .grad may keep it
+    as it is: it is not stored in another .grad and, if it is a view, it is a contiguous
+    view of a whole base array that nothing else refers to (a reshaped bias gradient).
+    PyTorch likewise steals a gradient whose use count is 1."""
+    if id(array) in delivered:
+        return False
+    if array.base is None:
+        return True
+    return (array.base.base is None and id(array.base) not in delivered
+            and array.flags.c_contiguous and array.size == array.base.size
+            and sys.getrefcount(array.base) <= 2)   # the view's reference and the argument
 
 
 def _nodes_leading_to(roots, target_keys):

@@ -100,35 +100,30 @@ class Function:
     @classmethod
     def apply(cls, *args):
         ctx = cls.__new__(cls)
-        record = grad_mode._enabled
-        arrays = []
-        needs = []
-        any_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                r = record and a.requires_grad
-                needs.append(r)
-                any_grad = any_grad or r
-            else:
-                arrays.append(a)
-                needs.append(False)
-        ctx.needs_input_grad = tuple(needs)
         ctx._to_save = ()
         ctx._non_differentiable = ()
-        out = cls.forward(ctx, *arrays)
+        if grad_mode._enabled:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            any_grad = True in needs
+        else:
+            needs = (False,) * len(args)
+            any_grad = False
+        ctx.needs_input_grad = needs
+        out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if grad_mode._anomaly:
             _check_finite(cls.__name__, "forward", outs, None)
+        results = [_wrap(o) for o in outs]
+        if cls.is_view:
+            for r in results:
+                r._version_counter = args[0]._version_counter
+        if any_grad:
+            ctx._connect(args, needs, outs, results)
+        return results[0] if single else tuple(results)
 
-        if not any_grad:
-            results = tuple(_wrap(o) for o in outs)
-            if cls.is_view:
-                for r in results:
-                    r._version_counter = args[0]._version_counter
-            return results[0] if single else results
-
+    def _connect(self, args, needs, outs, results):
+        """Make this ctx the grad_fn of the results and record where gradients go."""
         # Edges: where each input's gradient goes. A leaf is its own edge (its .grad
         # accumulates); a non-leaf is (its grad_fn, which output of it); else None.
         edges = []
@@ -142,28 +137,22 @@ class Function:
                 edges.append((a.grad_fn, a._output_nr))
                 if a.grad_fn._generation >= generation:
                     generation = a.grad_fn._generation + 1
-        ctx._edges = tuple(edges)
-        ctx._generation = generation
-        ctx._hooks = None
+        self._edges = tuple(edges)
+        self._generation = generation
+        self._hooks = None
         if grad_mode._anomaly:
-            ctx._trace = "".join(traceback.format_stack()[:-2])
-        if not single:
-            ctx._output_meta = tuple((o.shape, o.dtype) for o in outs)
-
-        results = []
-        for i, o in enumerate(outs):
-            t = _wrap(o)
-            if t.data.dtype.kind == "f" and not any(o is n for n in ctx._non_differentiable):
+            self._trace = "".join(traceback.format_stack()[:-3])
+        if len(outs) > 1:
+            self._output_meta = tuple((o.shape, o.dtype) for o in outs)
+        skip = self._non_differentiable
+        for i, t in enumerate(results):
+            if t.data.dtype.kind == "f" and not (skip and any(outs[i] is n for n in skip)):
                 t.requires_grad = True
-                t.grad_fn = ctx
+                t.grad_fn = self
                 t._output_nr = i
-            results.append(t)
-        if cls.is_view:
-            for r in results:
-                r._version_counter = args[0]._version_counter
-        ctx._saved = _resolve_saved(ctx._to_save, args, outs, results)
-        del ctx._to_save
-        return results[0] if single else tuple(results)
+        self._saved = _resolve_saved(self._to_save, args, outs, results) if self._to_save \
+            else ()
+        del self._to_save
 
     def _release(self):
         """Drop what was saved for backward (after a walk without retain_graph)."""

@@ -96,7 +96,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
@@ -109,7 +110,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
@@ -292,20 +293,59 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return gy * (1 - y * y)  # d tanh = 1 - tanh^2
+        return TanhGrad.apply(gy, y)  # d tanh = 1 - tanh^2
+
+
+class TanhGrad(Function):
+    """gy (1 - y^2), the backward of tanh, in one buffer (composed twin: gy * (1 - y * y))."""
+
+    @staticmethod
+    def forward(ctx, gy, y):
+        ctx.save_for_backward(gy, y)
+        g = y * y
+        get_array_module(g).subtract(1, g, out=g)
+        g *= gy
+        return g
+
+    @staticmethod
+    def backward(ctx, gg):
+        gy, y = ctx.saved_tensors
+        return gg * (1 - y * y), gg * gy * y * -2  # d/dgy = 1 - y^2, d/dy = -2 y gy
 
 
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        y = special_functions(x).expit(x)  # 1 / (1 + e^-x), stable for large |x|
+        xp = get_array_module(x)
+        y = xp.negative(x)
+        with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives 1 / inf = 0: exact
+            xp.exp(y, out=y)
+        y += 1
+        xp.reciprocal(y, out=y)  # 1 / (1 + e^-x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return gy * y * (1 - y)  # d sigma = sigma (1 - sigma)
+        return SigmoidGrad.apply(gy, y)  # d sigma = sigma (1 - sigma)
+
+
+class SigmoidGrad(Function):
+    """gy y (1 - y), the backward of sigmoid, in one buffer (twin: gy * y * (1 - y))."""
+
+    @staticmethod
+    def forward(ctx, gy, y):
+        ctx.save_for_backward(gy, y)
+        g = 1 - y
+        g *= y
+        g *= gy
+        return g
+
+    @staticmethod
+    def backward(ctx, gg):
+        gy, y = ctx.saved_tensors
+        return gg * y * (1 - y), gg * gy * (1 - 2 * y)  # d/dgy = y(1-y), d/dy = gy(1-2y)
 
 
 class Relu(Function):

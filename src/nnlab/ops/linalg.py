@@ -20,7 +20,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from .broadcast import broadcast_to, sum_to
-from .shape import reshape
+from .shape import Permute, Transpose, reshape
 
 
 # -- matmul ----------------------------------------------------------------------------
@@ -55,6 +55,21 @@ class MatMul(Function):
         return ga, gb
 
 
+def _untranspose(t):
+    """(w, True) if `t` is the matrix transpose of a leaf w (w.T, w.mT, w.transpose(-2, -1)),
+    else (t, False). Multiplying w with MatMul's transpose flag is the same product, but
+    w's gradient is then computed in w's own layout, instead of arriving through the
+    transpose node as a strided view that has to be copied into w.grad."""
+    node, n = t.grad_fn, t.ndim
+    if node is None or n < 2 or not isinstance(node._edges[0], Tensor):
+        return t, False
+    last_two = tuple(range(n - 2)) + (n - 1, n - 2)
+    if (isinstance(node, Transpose) and sorted(node.dims) == [n - 2, n - 1]
+            or isinstance(node, Permute) and node.dims == last_two):
+        return node._edges[0], True
+    return t, False
+
+
 def _tensors(op, a, b):
     """Both operands as Tensors of one dtype (a non-Tensor takes the other's dtype)."""
     if not isinstance(a, Tensor):
@@ -85,7 +100,8 @@ def matmul(input, other):
     if k != kb:
         raise ValueError(f"matmul: {sa} @ {sb}: inner dimensions {k} and {kb} differ")
     if len(sa) == 2 and len(sb) == 2:
-        return MatMul.apply(a, b, False, False)
+        (a, ta), (b, tb) = _untranspose(a), _untranspose(b)
+        return MatMul.apply(a, b, ta, tb)
     try:
         batch = np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
@@ -98,7 +114,8 @@ def matmul(input, other):
         b = reshape(b, (k, 1))
     if b.ndim == 2 and a.ndim > 2:   # fold a's batch into its rows: one large GEMM
         a = reshape(a, (-1, k))
-    return reshape(MatMul.apply(a, b, False, False), out_shape)
+    (a, ta), (b, tb) = _untranspose(a), _untranspose(b)
+    return reshape(MatMul.apply(a, b, ta, tb), out_shape)
 
 
 def mm(input, mat2):
@@ -178,7 +195,6 @@ class Einsum(Function):
 
     @staticmethod
     def forward(ctx, spec, *ops):
-        ins, _ = spec
         needs = ctx.needs_input_grad[1:]
         ctx.spec = spec
         ctx.shapes = tuple(x.shape for x in ops)

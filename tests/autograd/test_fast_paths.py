@@ -1,0 +1,89 @@
+"""Fast paths held equal to their slow, obvious twins: fused grad nodes, in-place gradient
+sums, gradients kept without a copy, and matmul with a transposed leaf."""
+import numpy as np
+import pytest
+from scipy.special import expit
+
+import nnlab
+from nnlab.autograd import grad
+from nnlab.ops.elementwise import SigmoidGrad, TanhGrad
+from tests.helpers import check_grad, randn
+
+
+@pytest.mark.parametrize("node, composed", [
+    (TanhGrad, lambda gy, y: gy * (1 - y * y)),
+    (SigmoidGrad, lambda gy, y: gy * y * (1 - y)),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grad_node_equals_its_composed_twin(node, composed, dtype):
+    gy = nnlab.tensor(randn(3, 4, seed=1).astype(dtype), requires_grad=True)
+    y = nnlab.tensor(np.tanh(randn(3, 4, seed=2)).astype(dtype), requires_grad=True)
+    fused, twin = node.apply(gy, y), composed(gy, y)
+    np.testing.assert_allclose(fused.data, twin.data, rtol=1e-6)
+    assert fused.dtype == dtype
+    v = nnlab.tensor(randn(3, 4, seed=3).astype(dtype))
+    for a, b in zip(grad((fused * v).sum(), (gy, y)), grad((twin * v).sum(), (gy, y))):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("node", [TanhGrad, SigmoidGrad])
+def test_grad_node_is_twice_differentiable(node):
+    check_grad(node.apply, randn(2, 3, seed=4), np.tanh(randn(2, 3, seed=5)))
+
+
+def test_sigmoid_is_exact_at_extremes():
+    x = nnlab.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    np.testing.assert_allclose(nnlab.sigmoid(x).data, expit(x.data.astype(float)), rtol=1e-6)
+
+
+def test_gradient_summed_in_place_is_not_shared_with_another_path():
+    # h's gradient is a sum of three (summed in place into one buffer); Add then hands that
+    # same buffer on to both a and b: a's further sum must not write into b's gradient.
+    a = nnlab.tensor(randn(4, seed=6), requires_grad=True)
+    b = nnlab.tensor(randn(4, seed=7), requires_grad=True)
+    h = a + b
+    loss = (h * 2).sum() + (h * 3).sum() + (h * 5).sum() + (a * 7).sum()
+    loss.backward()
+    np.testing.assert_allclose(a.grad.data, np.full(4, 17.0))
+    np.testing.assert_allclose(b.grad.data, np.full(4, 10.0))
+
+
+def test_kept_view_gradient_is_not_aliased():
+    a = nnlab.tensor(randn(2, 3, seed=8), requires_grad=True)
+    b = nnlab.tensor(randn(6, seed=9), requires_grad=True)
+    (a.reshape(6) + b).sum().backward()      # a.grad is a reshape of the array b.grad holds
+    a.grad.data += 1
+    np.testing.assert_allclose(b.grad.data, np.ones(6))
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def test_bias_gradient_is_kept_without_a_copy_and_unaliased():
+    x = nnlab.tensor(randn(5, 3, seed=10), requires_grad=True)
+    bias = nnlab.tensor(randn(3, seed=11), requires_grad=True)
+    (x + bias).sum().backward()
+    np.testing.assert_allclose(bias.grad.data, np.full(3, 5.0))
+    assert bias.grad.data.flags.c_contiguous
+    assert not np.shares_memory(bias.grad.data, x.grad.data)
+
+
+def test_user_gradient_is_copied_not_kept():
+    x = nnlab.tensor(randn(3, seed=12), requires_grad=True)
+    g = nnlab.ones(3, dtype=nnlab.float64)
+    (x * 1).backward(g)
+    x.grad.data += 1
+    np.testing.assert_allclose(g.data, np.ones(3))
+
+
+@pytest.mark.parametrize("transpose", [lambda w: w.T, lambda w: w.mT,
+                                       lambda w: w.transpose(0, 1), lambda w: w.permute(1, 0)])
+def test_matmul_with_a_transposed_leaf_equals_the_copied_transpose(transpose):
+    x = nnlab.tensor(randn(4, 3, seed=13), requires_grad=True)
+    w = nnlab.tensor(randn(5, 3, seed=14), requires_grad=True)
+    v = nnlab.tensor(randn(4, 5, seed=15))
+    (x @ transpose(w) * v).sum().backward()
+    w_copy = nnlab.tensor(w.data.T.copy(), requires_grad=True)
+    x2 = nnlab.tensor(x.data, requires_grad=True)
+    (x2 @ w_copy * v).sum().backward()
+    np.testing.assert_allclose(x.grad.data, x2.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, w_copy.grad.data.T, rtol=1e-12)
+    assert w.grad.data.flags.c_contiguous
