@@ -33,6 +33,9 @@ _DTYPES = {
 
 _default_dtype = float32
 _generator = np.random.default_rng()
+_num_threads = os.cpu_count() or 1
+_workers = None
+PARALLEL_MIN_SIZE = 1 << 18   # elements: below this a thread handoff costs about what it saves
 
 
 def get_array_module(x):
@@ -75,6 +78,69 @@ def to_dtype(dtype):
 
 def is_floating(dtype):
     return dtype.kind == "f"
+
+
+def get_num_threads():
+    """How many threads large elementwise ops use (all the CPUs unless changed)."""
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Use `n` threads for large elementwise ops (BLAS keeps its own setting)."""
+    global _num_threads, _workers
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+    _num_threads = int(n)
+    if _workers is not None:
+        _workers.shutdown()
+        _workers = None
+
+
+def ufunc(f, *args, out=None):
+    """`f(*args, out=out)` for a ufunc `f`, computed in slices along the first dimension on
+    `get_num_threads()` threads when the result is large: numpy runs one thread per call but
+    releases the GIL inside its loops, so the slices run at once. Each element's value does
+    not depend on the split, so this equals the plain call, which small results, cupy
+    arrays and results whose first dimension cannot be split take."""
+    first = args[0] if hasattr(args[0], "shape") else args[-1]
+    n = _num_threads
+    if n < 2 or type(first) is not np.ndarray or first.size < PARALLEL_MIN_SIZE:
+        return f(*args, out=out)
+    shapes = {np.shape(a) for a in args}
+    shape = first.shape if len(shapes) == 1 else np.broadcast_shapes(*shapes)
+    if shape[0] < n or (out is not None and out.shape != shape):
+        return f(*args, out=out)
+    if out is None:
+        probe = f(*(a.ravel()[:1] if np.ndim(a) else a for a in args))
+        out = np.empty(shape, probe.dtype)
+    bounds = [shape[0] * i // n for i in range(n + 1)]
+    pieces = [[_rows(a, lo, hi, len(shape)) for a in args] + [out[lo:hi]]
+              for lo, hi in zip(bounds[:-1], bounds[1:])]
+    futures = [_thread_pool().submit(_call, f, piece) for piece in pieces[1:]]
+    _call(f, pieces[0])
+    for future in futures:
+        future.result()
+    return out
+
+
+def _rows(a, lo, hi, ndim):
+    """Rows lo:hi of an operand that spans the result's first dimension, else the operand
+    whole (a scalar, or an operand broadcast along that dimension)."""
+    if np.ndim(a) < ndim or a.shape[0] == 1:
+        return a
+    return a[lo:hi]
+
+
+def _call(f, piece):
+    f(*piece[:-1], out=piece[-1])
+
+
+def _thread_pool():
+    global _workers
+    if _workers is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _workers = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="nnlab")
+    return _workers
 
 
 def get_default_dtype():

@@ -9,7 +9,7 @@ import heapq
 import itertools
 import sys
 
-from ..backend import get_array_module
+from ..backend import get_array_module, ufunc
 from . import grad_mode
 from .function import _check_finite
 from .tensor import Tensor
@@ -204,9 +204,9 @@ class _Walk:
         if self.create_graph:
             return total + g
         if id(total.data) in self.owned:
-            total.data += g.data
+            ufunc(get_array_module(g.data).add, total.data, g.data, out=total.data)
             return total
-        total = Tensor._make(total.data + g.data)
+        total = Tensor._make(ufunc(get_array_module(g.data).add, total.data, g.data))
         self.owned.add(id(total.data))
         return total
 

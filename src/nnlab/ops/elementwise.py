@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module, get_default_dtype, special_functions
+from ..backend import get_array_module, get_default_dtype, special_functions, ufunc
 from .broadcast import sum_to
 from .convert import cast
 
@@ -74,7 +74,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
-        return a + b
+        return ufunc(np.add, a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -85,7 +85,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
-        return a - b
+        return ufunc(np.subtract, a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -98,7 +98,7 @@ class Mul(Function):
         ctx.shapes = (_shape(a), _shape(b))
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return a * b
+        return ufunc(np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -111,7 +111,7 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a / b
+        return ufunc(np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -123,7 +123,7 @@ class Div(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return -x
+        return ufunc(np.negative, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -134,7 +134,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
-        y = a ** b
+        y = ufunc(np.power, a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -164,7 +164,7 @@ def _times_log(y, a):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).exp(x)
+        y = ufunc(get_array_module(x).exp, x)
         ctx.save_for_backward(y)
         return y
 
@@ -178,7 +178,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log(x)
+        return ufunc(get_array_module(x).log, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -190,7 +190,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log1p(x)
+        return ufunc(get_array_module(x).log1p, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -201,7 +201,7 @@ class Log1p(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).sqrt(x)
+        y = ufunc(get_array_module(x).sqrt, x)
         ctx.save_for_backward(y)
         return y
 
@@ -228,7 +228,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).abs(x)
+        return ufunc(get_array_module(x).abs, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -250,7 +250,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).sin(x)
+        return ufunc(get_array_module(x).sin, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -262,7 +262,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).cos(x)
+        return ufunc(get_array_module(x).cos, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -273,7 +273,7 @@ class Cos(Function):
 class Tan(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).tan(x)
+        y = ufunc(get_array_module(x).tan, x)
         ctx.save_for_backward(y)
         return y
 
@@ -286,7 +286,7 @@ class Tan(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).tanh(x)
+        y = ufunc(get_array_module(x).tanh, x)
         ctx.save_for_backward(y)
         return y
 
@@ -302,10 +302,10 @@ class TanhGrad(Function):
     @staticmethod
     def forward(ctx, gy, y):
         ctx.save_for_backward(gy, y)
-        g = y * y
-        get_array_module(g).subtract(1, g, out=g)
-        g *= gy
-        return g
+        xp = get_array_module(y)
+        g = ufunc(xp.multiply, y, y)
+        ufunc(xp.subtract, 1, g, out=g)
+        return ufunc(xp.multiply, g, gy, out=g)
 
     @staticmethod
     def backward(ctx, gg):
@@ -317,11 +317,11 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
-        y = xp.negative(x)
+        y = ufunc(xp.negative, x)
         with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives 1 / inf = 0: exact
-            xp.exp(y, out=y)
-        y += 1
-        xp.reciprocal(y, out=y)  # 1 / (1 + e^-x)
+            ufunc(xp.exp, y, out=y)
+        ufunc(xp.add, y, 1, out=y)
+        ufunc(xp.reciprocal, y, out=y)  # 1 / (1 + e^-x)
         ctx.save_for_backward(y)
         return y
 
@@ -337,10 +337,10 @@ class SigmoidGrad(Function):
     @staticmethod
     def forward(ctx, gy, y):
         ctx.save_for_backward(gy, y)
-        g = 1 - y
-        g *= y
-        g *= gy
-        return g
+        xp = get_array_module(y)
+        g = ufunc(xp.subtract, 1, y)
+        ufunc(xp.multiply, g, y, out=g)
+        return ufunc(xp.multiply, g, gy, out=g)
 
     @staticmethod
     def backward(ctx, gg):
@@ -351,8 +351,9 @@ class SigmoidGrad(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).maximum(x, 0)
-        ctx.save_for_backward(y > 0)
+        xp = get_array_module(x)
+        y = ufunc(xp.maximum, x, 0)
+        ctx.save_for_backward(ufunc(xp.greater, y, 0))
         return y
 
     @staticmethod
@@ -376,7 +377,7 @@ class Erf(Function):
 class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
-        y = 1 / x
+        y = ufunc(np.true_divide, 1, x)
         ctx.save_for_backward(y)
         return y
 
@@ -390,7 +391,7 @@ class Square(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * x
+        return ufunc(np.multiply, x, x)
 
     @staticmethod
     def backward(ctx, gy):
