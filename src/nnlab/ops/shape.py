@@ -559,26 +559,19 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, tuple(int(s) for s in shifts), dims)
 
 
-class Tril(Function):
+class Triangle(Function):
+    """The lower (tril) or upper (triu) triangle of each matrix: a mask, its own adjoint."""
+
     @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return get_array_module(x).tril(x, diagonal)
+    def forward(ctx, x, diagonal, lower):
+        ctx.diagonal, ctx.lower = diagonal, lower
+        xp = get_array_module(x)
+        return (xp.tril if lower else xp.triu)(x, diagonal)
 
     @staticmethod
     def backward(ctx, gy):
-        return tril(gy, ctx.diagonal)  # dL/dx = gy on the kept triangle, 0 elsewhere
-
-
-class Triu(Function):
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return get_array_module(x).triu(x, diagonal)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return triu(gy, ctx.diagonal)  # dL/dx = gy on the kept triangle, 0 elsewhere
+        # dL/dx = gy on the kept triangle, 0 elsewhere
+        return Triangle.apply(gy, ctx.diagonal, ctx.lower)
 
 
 def _matrices(input, op):
@@ -590,10 +583,10 @@ def _matrices(input, op):
 def tril(input, diagonal=0):
     """The lower triangle of each matrix in the last two dims (j - i <= diagonal kept)."""
     _matrices(input, "tril")
-    return Tril.apply(input, int(diagonal))
+    return Triangle.apply(input, int(diagonal), True)
 
 
 def triu(input, diagonal=0):
     """The upper triangle of each matrix in the last two dims (j - i >= diagonal kept)."""
     _matrices(input, "triu")
-    return Triu.apply(input, int(diagonal))
+    return Triangle.apply(input, int(diagonal), False)
