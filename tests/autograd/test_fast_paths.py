@@ -87,3 +87,10 @@ def test_matmul_with_a_transposed_leaf_equals_the_copied_transpose(transpose):
     np.testing.assert_allclose(x.grad.data, x2.grad.data, rtol=1e-12)
     np.testing.assert_allclose(w.grad.data, w_copy.grad.data.T, rtol=1e-12)
     assert w.grad.data.flags.c_contiguous
+
+
+def test_scalar_used_three_times_sums_its_gradient():
+    s = nnlab.tensor(2.0, requires_grad=True)
+    h = s * 1.0                                   # a 0-d non-leaf with three consumers
+    (h * 3 + h * 4 + h * 5).backward()
+    assert s.grad.item() == 12.0 and s.grad.data.shape == ()

@@ -203,10 +203,11 @@ class _Walk:
         consumer); a gradient that arrived from elsewhere is never written into."""
         if self.create_graph:
             return total + g
+        xp = get_array_module(g.data)
         if id(total.data) in self.owned:
-            ufunc(get_array_module(g.data).add, total.data, g.data, out=total.data)
+            ufunc(xp.add, total.data, g.data, out=total.data)
             return total
-        total = Tensor._make(ufunc(get_array_module(g.data).add, total.data, g.data))
+        total = Tensor._make(xp.asarray(ufunc(xp.add, total.data, g.data)))  # 0-d stays array
         self.owned.add(id(total.data))
         return total
 
