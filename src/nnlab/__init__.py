@@ -2,7 +2,7 @@
 the last derivative."""
 # ruff: noqa: F401
 # (this module re-exports: every name below is nnlab.<name>, as torch.<name>)
-from . import autograd, backend, ops
+from . import autograd, backend, data, nn, ops, optim
 from .autograd import (
     Function,
     Tensor,

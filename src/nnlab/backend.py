@@ -116,7 +116,7 @@ def ufunc(f, *args, out=None):
     bounds = [shape[0] * i // n for i in range(n + 1)]
     pieces = [[_rows(a, lo, hi, len(shape)) for a in args] + [out[lo:hi]]
               for lo, hi in zip(bounds[:-1], bounds[1:])]
-    futures = [_thread_pool().submit(_call, f, piece) for piece in pieces[1:]]
+    futures = [thread_pool().submit(_call, f, piece) for piece in pieces[1:]]
     _call(f, pieces[0])
     for future in futures:
         future.result()
@@ -135,7 +135,8 @@ def _call(f, piece):
     f(*piece[:-1], out=piece[-1])
 
 
-def _thread_pool():
+def thread_pool():
+    """The worker threads shared by large elementwise ops and optimiser updates."""
     global _workers
     if _workers is None:
         from concurrent.futures import ThreadPoolExecutor

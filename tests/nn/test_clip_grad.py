@@ -1,6 +1,8 @@
 """Gradient clipping against torch.nn.utils, and the L1 / L2 weight penalties."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnlab
 from nnlab.nn import Module, Parameter
@@ -44,6 +46,22 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type, dtype):
     for p, t in zip(ours[:-1], theirs):
         np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), **TOL[dtype])
     assert ours[-1].grad is None
+
+
+@requires_torch
+@settings(max_examples=15, deadline=None)
+@given(shapes=st.lists(st.lists(st.integers(1, 5), max_size=3), min_size=1, max_size=4),
+       max_norm=st.floats(0.01, 10.0), norm_type=st.sampled_from([1.0, 2.0, 3.0, np.inf]),
+       seed=st.integers(0, 1000))
+def test_clip_grad_norm_random_shapes(shapes, max_norm, norm_type, seed):
+    rng = np.random.default_rng(seed)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    ours, theirs = _params(nnlab, grads), _params(torch, grads)
+    total = clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(total.item(), expected.item(), **TOL[np.float32])
+    for p, t in zip(ours[:-1], theirs):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), **TOL[np.float32])
 
 
 def test_clip_grad_norm_scales_only_above_max_norm():

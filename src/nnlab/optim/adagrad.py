@@ -27,12 +27,17 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param, group):
-        state = self.state[param]
+        self._fill(self.state[param], param.data, group)
+
+    @staticmethod
+    def _fill(state, param, group):
         state["step"] = np.zeros((), np.float32)
-        xp = get_array_module(param.data)
-        state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
+        xp = get_array_module(param)
+        state["sum"] = xp.full_like(param, group["initial_accumulator_value"])
 
     def _update(self, param, grad, state, group):
+        if "sum" not in state:
+            self._fill(state, param, group)
         apply_rule(F.adagrad, param, grad, state, t=count_step(state), lr=float(group["lr"]),
                    lr_decay=float(group["lr_decay"]),
                    weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),

@@ -30,13 +30,13 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
+        xp = get_array_module(param)
         if not state:
-            xp = get_array_module(param)
             state["step"] = np.zeros((), np.float32)
             state["exp_avg"] = xp.zeros_like(param)
             state["exp_avg_sq"] = xp.zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp.zeros_like(param)
         beta1, beta2 = group["betas"]
         apply_rule(F.adam, param, grad, state, t=count_step(state), lr=float(group["lr"]),
                    beta1=float(beta1), beta2=float(beta2), eps=float(group["eps"]),

@@ -63,6 +63,7 @@ def adam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, amsgrad,
     with amsgrad);   theta <- theta - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t)
     + eps).  AdamW first shrinks theta <- theta (1 - lr weight_decay) instead of adding
     weight_decay theta to g."""
+    xp = get_array_module(param)
     if decoupled_weight_decay:
         g = direction(grad, param, 0, maximize)
         if weight_decay != 0:
@@ -73,10 +74,9 @@ def adam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, amsgrad,
     lerp_(m, g, 1 - beta1)
     ema_square_(v, g, beta2)
     if amsgrad:
-        xp = get_array_module(param)
         v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
     step_size = lr / (1 - beta1 ** t)
-    denom = get_array_module(v).sqrt(v)
+    denom = xp.sqrt(v)
     denom /= (1 - beta2 ** t) ** 0.5
     denom += eps
     update = step_size * m

@@ -49,8 +49,8 @@ def apply_rule(rule, param, grad, state, **hyperparameters):
     shape), shared among `backend.get_num_threads()` threads: the rule is elementwise and
     numpy releases the GIL in its loops, so this equals one call, only faster."""
     arrays = {k: v for k, v in state.items() if getattr(v, "shape", None) == param.shape}
-    if (type(param) is not np.ndarray or param.size < 2 * PIECE or not param.flags.c_contiguous
-            or not all(v.flags.c_contiguous for v in arrays.values())):
+    if (type(param) is not np.ndarray or param.size < 2 * PIECE or grad.shape != param.shape
+            or not all(a.flags.c_contiguous for a in (param, *arrays.values()))):
         rule(param, grad, state, **hyperparameters)
         return
     names = list(arrays)
@@ -64,7 +64,7 @@ def apply_rule(rule, param, grad, state, **hyperparameters):
 
     n, k = param.size, backend.get_num_threads()
     bounds = [n * i // k for i in range(k + 1)]
-    futures = [backend._thread_pool().submit(run, lo, hi)
+    futures = [backend.thread_pool().submit(run, lo, hi)
                for lo, hi in zip(bounds[1:-1], bounds[2:])]
     run(bounds[0], bounds[1])
     for future in futures:

@@ -24,14 +24,14 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
+        xp = get_array_module(param)
         if not state:
-            xp = get_array_module(param)
             state["step"] = np.zeros((), np.float32)
             state["square_avg"] = xp.zeros_like(param)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = xp.zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(param)
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = xp.zeros_like(param)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = xp.zeros_like(param)
         count_step(state)
         apply_rule(F.rmsprop, param, grad, state, lr=float(group["lr"]),
                    alpha=float(group["alpha"]), eps=float(group["eps"]),

@@ -1,0 +1,75 @@
+"""Metrics: per-batch counts summed over an epoch.
+
+A metric is a function `metric(output, target) -> (total, count)` on one batch, computed
+without autograd; the epoch's value is sum(total) / sum(count). Summing counts, rather
+than averaging batch means, gives the exact figure when the last batch is smaller.
+"""
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def accuracy(output, target):
+    """Correct top-1 predictions over a batch: argmax of `output` (N, C) or (N, C, ...)
+    along dim 1 against class indices `target` (N,) or (N, ...). Returns (correct, N)."""
+    out, tgt = _array(output), _array(target)
+    xp = get_array_module(out)
+    pred = out.argmax(axis=1)
+    if pred.shape != tgt.shape:
+        raise ValueError(f"accuracy: predictions of shape {pred.shape} (argmax over dim 1 of "
+                         f"output {out.shape}) do not match targets of shape {tgt.shape}")
+    return float(xp.count_nonzero(pred == tgt)), int(tgt.size)
+
+
+METRICS = {"accuracy": accuracy}
+
+
+def is_classification(output, target):
+    """True when `target` holds class indices for `output`'s dim 1: integer targets with
+    one value per output row (the case `accuracy` measures)."""
+    out, tgt = _array(output), _array(target)
+    return (np.dtype(tgt.dtype).kind in "iu" and out.ndim >= 2 and out.shape[1] > 1
+            and tuple(tgt.shape) == tuple(out.shape[:1]) + tuple(out.shape[2:]))
+
+
+def resolve(metrics, output=None, target=None):
+    """A dict name -> metric function from names, callables or 'auto' (accuracy when the
+    first batch's targets are class indices)."""
+    if metrics is None:
+        return {}
+    if metrics == "auto":
+        if output is not None and is_classification(output, target):
+            return {"accuracy": accuracy}
+        return {}
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    resolved = {}
+    for m in metrics:
+        if callable(m):
+            resolved[getattr(m, "__name__", type(m).__name__)] = m
+        elif m in METRICS:
+            resolved[m] = METRICS[m]
+        else:
+            raise ValueError(f"unknown metric {m!r}: expected a callable or one of "
+                             f"{sorted(METRICS)}")
+    return resolved
+
+
+class Mean:
+    """A running weighted mean: `update(total, count)`, `value` (None before any update)."""
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, total, count):
+        self.total += total
+        self.count += count
+
+    @property
+    def value(self):
+        return self.total / self.count if self.count else None
