@@ -55,8 +55,6 @@ class MLPTraining(Workload):
 
     def setup_nnlab(self):
         import nnlab
-        import nnlab.nn
-        import nnlab.optim   # noqa: F401
         return self.build(nnlab)
 
     def setup_torch(self):

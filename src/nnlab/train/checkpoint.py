@@ -156,6 +156,9 @@ def loader_generator(loader):
     gen = getattr(loader, "generator", None)
     if gen is None:
         gen = getattr(getattr(loader, "sampler", None), "generator", None)
+    if gen is not None and not (hasattr(gen, "bit_generator") or hasattr(gen, "get_state")):
+        # an int seed: nnlab's DataLoader keeps the Generator it made from it in _rng
+        gen = getattr(loader, "_rng", None)
     return gen
 
 

@@ -6,7 +6,7 @@ Every `every` steps (steps 1, every + 1, 2 * every + 1, ...) `Diagnostics` recor
         act_mean, act_std   mean and standard deviation of the layer's output
         dead_fraction       fraction of output units never positive over the batch
                             (for a Linear before a ReLU: the ReLU units that are dead)
-    per parameter
+    per parameter (with the name of its layer)
         grad_norm           ||g||_2 of its gradient (before any clipping)
         weight_norm         ||w||_2 before the optimizer step
         update_ratio        ||w_after - w_before||_2 / ||w_before||_2 (None when w = 0)
@@ -37,7 +37,8 @@ def _norm(a):
     """The L2 norm of an array as a Python float, accumulated in float64."""
     xp = get_array_module(a)
     a = a.astype(np.float64, copy=False).ravel()
-    return float(xp.sqrt(xp.dot(a, a)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return float(xp.sqrt(xp.dot(a, a)))
 
 
 def activation_stats(output):
@@ -47,7 +48,9 @@ def activation_stats(output):
     a = output.astype(np.float64, copy=False)
     units = a.reshape(a.shape[0], -1)
     alive = (units > 0).any(axis=0)
-    return {"act_mean": float(a.mean()), "act_std": float(a.std()),
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean, std = float(a.mean()), float(a.std())
+    return {"act_mean": mean, "act_std": std,
             "dead_fraction": 1.0 - float(xp.count_nonzero(alive)) / max(alive.size, 1)}
 
 
@@ -66,7 +69,8 @@ def _is_finite(a):
     xp = get_array_module(a)
     # one reduction on the fast path; a float32 sum of huge finite values may overflow,
     # so a non-finite sum is confirmed element by element
-    return bool(xp.isfinite(a.sum())) or bool(xp.isfinite(a).all())
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(xp.isfinite(a.sum())) or bool(xp.isfinite(a).all())
 
 
 def _describe(a):
@@ -78,6 +82,15 @@ def find_nonfinite_gradients(groups):
     """The first layer, walking backward (output layer first, the order in which
     gradients are computed), whose parameters have a non-finite gradient:
     (layer name, module, [(parameter name, 'nan' or 'inf')]) or None."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        # fast path, every step: one sum per gradient; a finite total means all are finite
+        total = 0.0
+        for _, _, params in groups:
+            for _, p in params:
+                if p.grad is not None:
+                    total += float(p.grad.data.sum())
+    if math.isfinite(total):
+        return None
     for layer, module, params in reversed(groups):
         bad = [(n, _describe(p.grad.data)) for n, p in params
                if p.grad is not None and not _is_finite(p.grad.data)]
@@ -150,10 +163,10 @@ class Diagnostics:
         self._handles = []
 
     def after_backward(self):
-        for _, _, params in self.groups:
+        for layer, _, params in self.groups:
             for name, p in params:
                 self._record["params"][name] = {
-                    "grad_norm": None if p.grad is None else _norm(p.grad.data)}
+                    "layer": layer, "grad_norm": None if p.grad is None else _norm(p.grad.data)}
 
     def before_step(self):
         self._before = [[p.data.copy() for _, p in params] for _, _, params in self.groups]
