@@ -56,6 +56,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def zero_grad(tensors, set_to_none=True):
+    """Forget the gradients accumulated in the tensors' `.grad`: set them to None, or
+    (set_to_none=False) detach them and fill them with zeros in place."""
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            t.grad.detach_()
+            t.grad.zero_()
+
+
 def _as_tuple(x):
     return (x,) if isinstance(x, Tensor) else tuple(x)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..autograd.engine import zero_grad
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
@@ -261,14 +262,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.detach_()
-                p.grad.zero_()
+        zero_grad(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call `fn(module)` on every submodule (children first) and on self."""

@@ -20,6 +20,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import backend
+from ..autograd.engine import zero_grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
@@ -164,16 +165,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set them to None (default) or fill them with zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.detach_()
-                    p.grad.data.fill(0)
-                    p.grad._version_counter[0] += 1
+        zero_grad((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient. `closure` (optional)
