@@ -51,14 +51,16 @@ def _windows(xp, xpad, kernel_size, stride, dilation, out_size):
 
 class Im2col(Function):
     """x (N, C, *spatial) -> cols (N, C, *kernel_size, *out_size): every window of the
-    input padded with `pad_value`. dL/dx = Col2im(dL/dcols)."""
+    input padded with `pad_value` (out_size: the window count, by default all that fit).
+    dL/dx = Col2im(dL/dcols)."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, pad_value=0.0):
+    def forward(ctx, x, kernel_size, stride, padding, dilation, pad_value=0.0, out_size=None):
         xp = get_array_module(x)
         ctx.args = (x.shape, kernel_size, stride, padding, dilation)
-        out_size = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
-                         in zip(x.shape[2:], kernel_size, stride, padding, dilation))
+        if out_size is None:
+            out_size = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
+                             in zip(x.shape[2:], kernel_size, stride, padding, dilation))
         xpad = _padded(xp, x, padding, pad_value)
         return xp.ascontiguousarray(_windows(xp, xpad, kernel_size, stride, dilation, out_size))
 
@@ -74,9 +76,8 @@ class Col2im(Function):
     @staticmethod
     def forward(ctx, cols, input_shape, kernel_size, stride, padding, dilation):
         xp = get_array_module(cols)
-        ctx.args = (kernel_size, stride, padding, dilation)
-        nk = len(kernel_size)
-        out_size = cols.shape[2 + nk:]
+        out_size = cols.shape[2 + len(kernel_size):]
+        ctx.args = (kernel_size, stride, padding, dilation, 0.0, out_size)
         padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi)
                                          in zip(input_shape[2:], padding))
         xpad = xp.zeros(padded, dtype=cols.dtype)
