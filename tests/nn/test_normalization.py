@@ -1,6 +1,6 @@
-"""BatchNorm1d, LayerNorm, RMSNorm against torch (modules through state_dict, functional
-forms through check_op), gradient checks, and the fused Normalize held equal to its
-composed twin."""
+"""BatchNorm1d / 2d / 3d, GroupNorm, LayerNorm, RMSNorm against torch (modules through
+state_dict, functional forms through check_op), gradient checks, and the fused Normalize
+held equal to its composed twins."""
 import re
 
 import numpy as np
@@ -12,22 +12,32 @@ import nnlab
 import nnlab.nn.functional as F
 from nnlab import nn
 from nnlab.autograd import grad as nn_grad
-from nnlab.nn.functional.normalization import batch_norm_composed, layer_norm_composed
+from nnlab.nn.functional.normalization import (
+    batch_norm_composed,
+    group_norm_composed,
+    layer_norm_composed,
+)
 from tests.helpers import TOLERANCES, check_grad, check_op, randn
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
+# dx = rstd (g - mean(g) - xhat mean(g xhat)) cancels terms of size ~1 down to ~1e-3: in
+# float32 both libraries land ~1e-6 from the float64 value, so compare dx to 5e-6
+DX_ATOL = {np.float64: None, np.float32: 5e-6}
 
 
-def _tol(dtype):
-    return TOLERANCES[np.dtype(dtype).type]
+def _tol(dtype, atol=None):
+    tol = dict(TOLERANCES[np.dtype(dtype).type])
+    if atol is not None:
+        tol["atol"] = atol
+    return tol
 
 
-def _close(a, b, dtype, what=""):
+def _close(a, b, dtype, what="", atol=None):
     a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
     b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
-    np.testing.assert_allclose(a, b, **_tol(dtype), err_msg=what)
+    np.testing.assert_allclose(a, b, **_tol(dtype, atol), err_msg=what)
 
 
 def _twins(nn_module, torch_module, dtype):
@@ -51,7 +61,7 @@ def _step(nn_module, torch_module, x, dtype, seed=0):
     v = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
     (y * nnlab.tensor(v)).sum().backward()
     (yt * torch.tensor(v)).sum().backward()
-    _close(xn.grad, xt.grad, dtype, "input gradient")
+    _close(xn.grad, xt.grad, dtype, "input gradient", DX_ATOL[np.dtype(dtype).type])
     tparams = dict(torch_module.named_parameters())
     for name, p in nn_module.named_parameters():
         _close(p.grad, tparams[name].grad, dtype, f"gradient of {name}")
@@ -66,8 +76,9 @@ def _same_state(nn_module, torch_module, dtype):
         assert ours[k].dtype == np.dtype(str(theirs[k].dtype).replace("torch.", ""))
 
 
-# -- BatchNorm1d ----------------------------------------------------------------------
-BN_SHAPES = [(16, 4), (6, 4, 5)]
+# -- BatchNorm1d / 2d / 3d ------------------------------------------------------------
+BN_CASES = [("BatchNorm1d", (16, 4)), ("BatchNorm1d", (6, 4, 5)), ("BatchNorm2d", (4, 4, 3, 2)),
+            ("BatchNorm3d", (2, 4, 2, 3, 2))]
 BN_OPTIONS = [dict(), dict(affine=False), dict(track_running_stats=False),
               dict(momentum=None), dict(momentum=0.3, eps=1e-3), dict(bias=False),
               dict(affine=False, track_running_stats=False)]
@@ -75,9 +86,10 @@ BN_OPTIONS = [dict(), dict(affine=False), dict(track_running_stats=False),
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("options", BN_OPTIONS, ids=str)
-@pytest.mark.parametrize("shape", BN_SHAPES, ids=str)
-def test_batchnorm1d_matches_torch_over_training_steps_and_eval(shape, options, dtype):
-    m, tm = _twins(nn.BatchNorm1d(4, **options), torch.nn.BatchNorm1d(4, **options), dtype)
+@pytest.mark.parametrize("layer, shape", BN_CASES, ids=str)
+def test_batchnorm_matches_torch_over_training_steps_and_eval(layer, shape, options, dtype):
+    m, tm = _twins(getattr(nn, layer)(4, **options), getattr(torch.nn, layer)(4, **options),
+                   dtype)
     _same_state(m, tm, dtype)
     for step in range(4):
         x = randn(*shape, seed=step) * (step + 1) + step
@@ -91,11 +103,13 @@ def test_batchnorm1d_matches_torch_over_training_steps_and_eval(shape, options, 
 
 
 @pytest.mark.parametrize("options", BN_OPTIONS, ids=str)
-def test_batchnorm1d_state_dict_keys_repr_and_load_from_torch(options):
-    tm = torch.nn.BatchNorm1d(3, **options).double()
+@pytest.mark.parametrize("layer, shape", [("BatchNorm1d", (5, 3)), ("BatchNorm2d", (2, 3, 2, 2)),
+                                          ("BatchNorm3d", (2, 3, 1, 2, 2))], ids=str)
+def test_batchnorm_state_dict_keys_repr_and_load_from_torch(layer, shape, options):
+    tm = getattr(torch.nn, layer)(3, **options).double()
     for _ in range(3):  # non-trivial running statistics
-        tm(torch.randn(8, 3, dtype=torch.float64) * 2 + 1)
-    m = nn.BatchNorm1d(3, **options).double()
+        tm(torch.randn(shape, dtype=torch.float64) * 2 + 1)
+    m = getattr(nn, layer)(3, **options).double()
     assert list(m.state_dict()) == list(tm.state_dict())
     assert [n for n, _ in m.named_parameters()] == [n for n, _ in tm.named_parameters()]
     assert repr(m) == repr(tm)
@@ -103,7 +117,7 @@ def test_batchnorm1d_state_dict_keys_repr_and_load_from_torch(options):
     _same_state(m, tm, np.float64)
     m.eval()
     tm.eval()
-    x = randn(5, 3, seed=3)
+    x = randn(*shape, seed=3)
     _close(m(nnlab.tensor(x)), tm(torch.tensor(x)), np.float64)
 
 
@@ -131,22 +145,33 @@ def test_batchnorm1d_eval_without_running_stats_uses_batch_stats():
     _step(m, tm, randn(7, 4, seed=2) + 3, np.float64)
 
 
-@pytest.mark.parametrize("shape, match, error", [
-    ((8, 5), r"BatchNorm1d\(num_features=4\): input has 5 channels .*\(8, 5\)", RuntimeError),
-    ((1, 4), r"BatchNorm1d\(num_features=4\): Expected more than 1 value per channel when "
-             r"training, got input of shape \(1, 4\)", ValueError),
-    ((1, 4, 1), r"more than 1 value per channel", ValueError),
-    ((2, 4, 3, 3), r"BatchNorm1d\(num_features=4\): expected 2D or 3D input \(got 4D", ValueError),
-    ((4,), r"expected 2D or 3D input \(got 1D", ValueError),
+@pytest.mark.parametrize("layer, shape, match, error", [
+    ("BatchNorm1d", (8, 5), r"BatchNorm1d\(num_features=4\): input has 5 channels in "
+                            r"dimension 1 \(shape \(8, 5\)\), expected 4", RuntimeError),
+    ("BatchNorm1d", (1, 4), r"BatchNorm1d\(num_features=4\): Expected more than 1 value per "
+                            r"channel when training, got input of shape \(1, 4\)", ValueError),
+    ("BatchNorm1d", (1, 4, 1), r"more than 1 value per channel", ValueError),
+    ("BatchNorm1d", (2, 4, 3, 3), r"BatchNorm1d\(num_features=4\): expected 2D or 3D input "
+                                  r"\(got 4D input of shape \(2, 4, 3, 3\)\)", ValueError),
+    ("BatchNorm1d", (4,), r"expected 2D or 3D input \(got 1D", ValueError),
+    ("BatchNorm2d", (2, 4, 3), r"BatchNorm2d\(num_features=4\): expected 4D input \(got 3D "
+                               r"input of shape \(2, 4, 3\)\)", ValueError),
+    ("BatchNorm2d", (2, 3, 2, 2), r"BatchNorm2d\(num_features=4\): input has 3 channels in "
+                                  r"dimension 1 \(shape \(2, 3, 2, 2\)\), expected 4",
+     RuntimeError),
+    ("BatchNorm2d", (1, 4, 1, 1), r"BatchNorm2d\(num_features=4\): Expected more than 1 value",
+     ValueError),
+    ("BatchNorm3d", (2, 4, 3, 3), r"BatchNorm3d\(num_features=4\): expected 5D input \(got 4D",
+     ValueError),
 ])
-def test_batchnorm1d_errors(shape, match, error):
+def test_batchnorm_errors(layer, shape, match, error):
     with pytest.raises(error, match=match):
-        nn.BatchNorm1d(4)(nnlab.randn(*shape))
+        getattr(nn, layer)(4)(nnlab.randn(*shape))
 
 
-def test_batchnorm1d_one_value_per_channel_is_fine_in_eval():
-    m = nn.BatchNorm1d(4).eval()
-    assert m(nnlab.randn(1, 4)).shape == (1, 4)
+@pytest.mark.parametrize("layer, shape", [("BatchNorm1d", (1, 4)), ("BatchNorm2d", (1, 4, 1, 1))])
+def test_batchnorm_one_value_per_channel_is_fine_in_eval(layer, shape):
+    assert getattr(nn, layer)(4).eval()(nnlab.randn(*shape)).shape == shape
 
 
 def _bn_functional(fn, lib, training, momentum=0.1, eps=1e-5, affine=True):
@@ -165,7 +190,7 @@ def _bn_functional(fn, lib, training, momentum=0.1, eps=1e-5, affine=True):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("training", [True, False])
-@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 2, 2)], ids=str)
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 2, 2), (2, 3, 2, 1, 2)], ids=str)
 def test_batch_norm_functional_matches_torch(shape, training, dtype):
     x, w, b = randn(*shape, seed=1) * 3 + 1, randn(3, seed=2), randn(3, seed=3)
     for fn in (F.batch_norm, batch_norm_composed):
@@ -189,8 +214,101 @@ def test_batch_norm_functional_without_running_stats_and_errors():
         F.batch_norm(nnlab.tensor(x), nnlab.zeros(4), nnlab.ones(4))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(nnlab.randn(1, 3), None, None, training=True)
-    with pytest.raises(ValueError, match=r"batch_norm: expected an input of shape \(N, C\)"):
+    with pytest.raises(ValueError, match=r"batch_norm: expected an input of shape \(N, C, \*\)"
+                                         r": \(N, C\), \(N, C, L\), \(N, C, H, W\), \.\.\., "
+                                         r"got shape \(3,\)"):
         F.batch_norm(nnlab.randn(3), None, None, training=True)
+    with pytest.raises(RuntimeError, match=r"weight has shape \(2,\), but the input \(shape "
+                                           r"\(2, 3, 4, 4\)\) has 3 channels in dimension 1"):
+        F.batch_norm(nnlab.randn(2, 3, 4, 4), None, None, nnlab.ones(2), training=True)
+
+
+# -- GroupNorm -----------------------------------------------------------------------
+# (num_groups, input shape): C = 6 in groups of 6, 3, 1 (groups 1, 2, C), 1d / 3d inputs, and
+# (N, C) with no positions, in groups of 6 values (a group of 2 or 3 random values is often
+# nearly constant: rstd large, and float32 differs from torch by rounding alone)
+GN_CASES = [(1, (3, 6, 4, 5)), (2, (3, 6, 4, 5)), (6, (3, 6, 4, 5)), (3, (2, 6, 7)),
+            (2, (2, 6, 2, 3, 2)), (1, (4, 6))]
+GN_OPTIONS = [dict(), dict(affine=False), dict(bias=False), dict(eps=1e-2)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("options", GN_OPTIONS, ids=str)
+@pytest.mark.parametrize("groups, shape", GN_CASES, ids=str)
+def test_groupnorm_matches_torch(groups, shape, options, dtype):
+    m, tm = _twins(nn.GroupNorm(groups, 6, **options), torch.nn.GroupNorm(groups, 6, **options),
+                   dtype)
+    assert repr(m) == repr(tm)
+    assert list(m.state_dict()) == list(tm.state_dict())
+    _step(m, tm, randn(*shape, seed=19) * 3 + 1, dtype)
+    m.eval()
+    tm.eval()
+    _step(m, tm, randn(*shape, seed=20), dtype)  # the same in eval: no running statistics
+
+
+def _gn_args(shape):
+    c = shape[1]
+    return randn(*shape, seed=21) * 2 - 0.5, randn(c, seed=22), randn(c, seed=23)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+@pytest.mark.parametrize("groups, shape", GN_CASES[:4], ids=str)
+def test_group_norm_functional_matches_torch(groups, shape, affine, dtype):
+    x, w, b = _gn_args(shape)
+    wb = dict(both=(w, b), weight=(w, None), none=(None, None))[affine]
+    for fn in (F.group_norm, group_norm_composed):
+        check_op(lambda x, w, b, fn=fn: fn(x, groups, w, b, 1e-3),
+                 lambda x, w, b: TF.group_norm(x, groups, w, b, 1e-3), x, *wb, dtype=dtype)
+
+
+@pytest.mark.parametrize("groups, shape", [(1, (2, 4, 3)), (2, (2, 4, 2, 2)), (4, (3, 4))],
+                         ids=str)
+def test_group_norm_gradcheck(groups, shape):
+    x, w, b = _gn_args(shape)
+    for fn in (group_norm_composed, F.group_norm):  # the fused one through create_graph
+        check_grad(lambda x, w, b, fn=fn: fn(x, groups, w, b), x, w, b)
+    check_grad(lambda x: F.group_norm(x, groups), x)
+
+
+def test_groupnorm_defaults_and_reset():
+    m = nn.GroupNorm(2, 4)
+    assert (m.num_groups, m.num_channels, m.eps, m.affine) == (2, 4, 1e-5, True)
+    assert m.weight.dtype == np.float32 and [n for n, _ in m.named_buffers()] == []
+    with nnlab.no_grad():
+        m.weight.fill_(3)
+    m.reset_parameters()
+    np.testing.assert_array_equal(m.weight.detach().numpy(), 1)
+    np.testing.assert_array_equal(m.bias.detach().numpy(), 0)
+    assert nn.GroupNorm(2, 4, affine=False).weight is None
+
+
+@pytest.mark.parametrize("make, shape, error, match", [
+    (lambda: nn.GroupNorm(2, 5), None, ValueError,
+     r"GroupNorm: num_channels \(5\) must be divisible by num_groups \(2\)"),
+    (lambda: nn.GroupNorm(2, 4), (2, 6, 3), RuntimeError,
+     r"GroupNorm\(num_groups=2, num_channels=4\): input has 6 channels in dimension 1 "
+     r"\(shape \(2, 6, 3\)\), expected 4"),
+    (lambda: nn.GroupNorm(2, 4), (4,), RuntimeError,
+     r"GroupNorm\(num_groups=2, num_channels=4\): expected an input of shape \(N, C, \*\) "
+     r"with at least 2 dimensions, got shape \(4,\)"),
+    (lambda: nn.GroupNorm(4, 4), (1, 4, 1, 1), ValueError,
+     r"group_norm: Expected more than 1 value per channel when training, got input of shape "
+     r"\(1, 4, 1, 1\)"),
+    (lambda: lambda x: F.group_norm(x, 2), (2, 5, 3), RuntimeError,
+     r"group_norm: the 5 channels of the input \(shape \(2, 5, 3\)\) must be divisible by "
+     r"num_groups=2"),
+    (lambda: lambda x: F.group_norm(x, 2, nnlab.ones(3)), (2, 4, 3), RuntimeError,
+     r"group_norm: weight has shape \(3,\), but the input \(shape \(2, 4, 3\)\) has 4 "
+     r"channels in dimension 1"),
+    (lambda: lambda x: F.group_norm(x, 2, None, nnlab.ones(2, 2)), (2, 4, 3), RuntimeError,
+     r"group_norm: bias has shape \(2, 2\)"),
+    (lambda: lambda x: F.group_norm(x.long(), 2), (2, 4), TypeError,
+     r"group_norm: expected a floating point input, got int64"),
+])
+def test_group_norm_errors(make, shape, error, match):
+    with pytest.raises(error, match=match):
+        make()(nnlab.randn(*shape))
 
 
 # -- LayerNorm and RMSNorm ------------------------------------------------------------
@@ -256,7 +374,7 @@ def test_norm_gradcheck(shape, k):
     check_grad(lambda x, w: F.rms_norm(x, ns, w, 1e-6), x, w)
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2)], ids=str)
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2), (2, 3, 2, 2)], ids=str)
 def test_batch_norm_gradcheck(shape):
     x, w, b = randn(*shape, seed=11) + 1, randn(3, seed=12), randn(3, seed=13)
     rm, rv = randn(3, seed=14), np.abs(randn(3, seed=15)) + 0.5
@@ -322,7 +440,7 @@ def test_fused_layer_norm_equals_composed(shape, k, affine, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(16, 4), (3, 4, 5)], ids=str)
+@pytest.mark.parametrize("shape", [(16, 4), (3, 4, 5), (2, 4, 3, 2)], ids=str)
 def test_fused_batch_norm_equals_composed(shape, dtype):
     x, w, b = randn(*shape, seed=16) * 2 - 1, randn(4, seed=17), randn(4, seed=18)
     stats = []
@@ -335,6 +453,18 @@ def test_fused_batch_norm_equals_composed(shape, dtype):
     _fused_vs_composed(lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
                        lambda x, w, b: batch_norm_composed(x, None, None, w, b, True),
                        [x, w, b], dtype, second_order=dtype == np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+@pytest.mark.parametrize("groups, shape", [(1, (2, 6, 3, 2)), (2, (2, 6, 3, 2)),
+                                           (6, (2, 6, 3, 2)), (2, (4, 6))], ids=str)
+def test_fused_group_norm_equals_composed(groups, shape, affine, dtype):
+    x, w, b = _gn_args(shape)
+    args = dict(both=[x, w, b], weight=[x, w], none=[x])[affine]
+    _fused_vs_composed(lambda *a: F.group_norm(a[0], groups, *a[1:]),
+                       lambda *a: group_norm_composed(a[0], groups, *a[1:]),
+                       args, dtype, second_order=dtype == np.float64)
 
 
 @settings(max_examples=15, deadline=None)

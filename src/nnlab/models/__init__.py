@@ -1,4 +1,17 @@
 """Floor 6: reference architectures built only from `nn`, one readable file each."""
+from .lenet import LeNet5
 from .mlp import MLP
+from .resnet import (
+    BasicBlock,
+    Bottleneck,
+    CifarResNet,
+    ResNet,
+    cifar_plain_net,
+    cifar_resnet,
+    resnet18,
+    resnet34,
+    resnet50,
+)
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34",
+           "resnet50", "CifarResNet", "cifar_resnet", "cifar_plain_net"]

@@ -19,7 +19,8 @@ from .activation import (
                          Tanh,
 )
 from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .linear import Bilinear, Embedding, Linear
 from .loss import (
                          BCELoss,
@@ -36,5 +37,25 @@ from .loss import (
                          SmoothL1Loss,
 )
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm, RMSNorm
+from .normalization import (
+                         BatchNorm1d,
+                         BatchNorm2d,
+                         BatchNorm3d,
+                         GroupNorm,
+                         LayerNorm,
+                         RMSNorm,
+)
 from .parameter import Parameter
+from .pooling import (
+                         AdaptiveAvgPool1d,
+                         AdaptiveAvgPool2d,
+                         AdaptiveMaxPool1d,
+                         AdaptiveMaxPool2d,
+                         AvgPool1d,
+                         AvgPool2d,
+                         MaxPool1d,
+                         MaxPool2d,
+                         MaxUnpool1d,
+                         MaxUnpool2d,
+)
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

@@ -49,6 +49,47 @@ def _windows(xp, xpad, kernel_size, stride, dilation, out_size):
         xpad, xpad.shape[:2] + tuple(kernel_size) + tuple(out_size), view_strides)
 
 
+def _batch_last(ndim, nk):
+    """The axes of (N, C, *kernel, *out) in the order (C, *kernel, N, *out)."""
+    return (1,) + tuple(range(2, 2 + nk)) + (0,) + tuple(range(2 + nk, ndim))
+
+
+def im2col_array(x, kernel_size, stride, padding, dilation, pad_value=0.0, out_size=None,
+                 batch_last=False):
+    """(N, C, *spatial) -> cols (N, C, *kernel_size, *out_size), one strided copy; with
+    batch_last the layout (C, *kernel_size, N, *out_size), whose (C k, N L) matrix is the
+    right operand of a single GEMM."""
+    xp = get_array_module(x)
+    if out_size is None:
+        out_size = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
+                         in zip(x.shape[2:], kernel_size, stride, padding, dilation))
+    view = _windows(xp, _padded(xp, x, padding, pad_value), kernel_size, stride, dilation,
+                    out_size)
+    if batch_last:
+        view = view.transpose(_batch_last(view.ndim, len(kernel_size)))
+    return xp.ascontiguousarray(view)
+
+
+def col2im_array(cols, input_shape, kernel_size, stride, padding, dilation,
+                 batch_last=False):
+    """The adjoint of im2col_array: each kernel offset's slab of cols added into a zero
+    (padded) input, the padding cropped away -> (N, C, *spatial)."""
+    xp = get_array_module(cols)
+    out_size = cols.shape[-len(kernel_size):]
+    n, c = input_shape[:2]
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(input_shape[2:], padding))
+    xpad = xp.zeros(((c, n) if batch_last else (n, c)) + padded, dtype=cols.dtype)
+    lead = (slice(None), slice(None))
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        slab = tuple(slice(i * d, i * d + s * (o - 1) + 1, s) for i, d, s, o
+                     in zip(offset, dilation, stride, out_size))
+        xpad[lead + slab] += cols[(slice(None),) + offset] if batch_last else cols[lead + offset]
+    x = xpad[_interior(input_shape[2:], padding)]
+    if batch_last:
+        x = x.swapaxes(0, 1)
+    return xp.ascontiguousarray(x)
+
+
 class Im2col(Function):
     """x (N, C, *spatial) -> cols (N, C, *kernel_size, *out_size): every window of the
     input padded with `pad_value` (out_size: the window count, by default all that fit).
@@ -56,13 +97,8 @@ class Im2col(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, pad_value=0.0, out_size=None):
-        xp = get_array_module(x)
         ctx.args = (x.shape, kernel_size, stride, padding, dilation)
-        if out_size is None:
-            out_size = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
-                             in zip(x.shape[2:], kernel_size, stride, padding, dilation))
-        xpad = _padded(xp, x, padding, pad_value)
-        return xp.ascontiguousarray(_windows(xp, xpad, kernel_size, stride, dilation, out_size))
+        return im2col_array(x, kernel_size, stride, padding, dilation, pad_value, out_size)
 
     @staticmethod
     def backward(ctx, gcols):
@@ -75,19 +111,9 @@ class Col2im(Function):
 
     @staticmethod
     def forward(ctx, cols, input_shape, kernel_size, stride, padding, dilation):
-        xp = get_array_module(cols)
         out_size = cols.shape[2 + len(kernel_size):]
         ctx.args = (kernel_size, stride, padding, dilation, 0.0, out_size)
-        padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi)
-                                         in zip(input_shape[2:], padding))
-        xpad = xp.zeros(padded, dtype=cols.dtype)
-        for offset in itertools.product(*(range(k) for k in kernel_size)):
-            slab = tuple(slice(i * d, i * d + s * (o - 1) + 1, s) for i, d, s, o
-                         in zip(offset, dilation, stride, out_size))
-            xpad[(slice(None), slice(None)) + slab] += cols[(slice(None), slice(None)) + offset]
-        if any(lo or hi for lo, hi in padding):
-            return xp.ascontiguousarray(xpad[_interior(input_shape[2:], padding)])
-        return xpad
+        return col2im_array(cols, input_shape, kernel_size, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, gx):

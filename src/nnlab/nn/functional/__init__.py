@@ -1,4 +1,5 @@
 """Floor 4: layers as functions (`nnlab.nn.functional`, imported as F), PyTorch's names."""
+from ...ops.shape import pad
 from .activation import (
                          arctan,
                          elu,
@@ -16,7 +17,16 @@ from .activation import (
                          swish,
                          tanh,
 )
-from .dropout import dropout
+from .conv import (
+                         conv1d,
+                         conv2d,
+                         conv3d,
+                         conv_transpose1d,
+                         conv_transpose2d,
+                         fold,
+                         unfold,
+)
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .linear import bilinear, embedding, linear
 from .loss import (
                          binary_cross_entropy,
@@ -32,4 +42,17 @@ from .loss import (
                          nll_loss,
                          smooth_l1_loss,
 )
-from .normalization import batch_norm, layer_norm, rms_norm
+from .normalization import batch_norm, group_norm, layer_norm, rms_norm
+from .pooling import (
+                         adaptive_avg_pool1d,
+                         adaptive_avg_pool2d,
+                         adaptive_max_pool1d,
+                         adaptive_max_pool2d,
+                         avg_pool1d,
+                         avg_pool2d,
+                         max_pool1d,
+                         max_pool2d,
+                         max_unpool1d,
+                         max_unpool2d,
+)
+from .upsampling import interpolate

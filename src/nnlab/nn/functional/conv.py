@@ -2,27 +2,33 @@
 
 A convolution is im2col and one GEMM per group:
 
-    cols = im2col(x)                  (N, C_in, *k, *out) viewed as (N, G, C_in/G * k, L)
-    y    = W cols + b                 W (G, C_out/G, C_in/G * k):  (N, G, C_out/G, L)
+    cols = im2col(x)                  (C_in k, N L) per group: every window a column
+    y    = W cols + b                 W (C_out, C_in k)  ->  (N, C_out, *out)
     out  = floor((n + 2p - d (k - 1) - 1) / s) + 1   per spatial axis
 
-and autograd does the rest: dL/dW = delta cols^T (a GEMM summed over the batch),
-dL/dcols = W^T delta (a GEMM), dL/dx = col2im(dL/dcols) (strided adds over the kernel
-offsets). Every piece is differentiable again, so second derivatives are exact.
+    dL/db = sum of delta over N and positions
+    dL/dW = delta cols^T              (one GEMM over the whole batch)
+    dL/dx = col2im(W^T delta)         (one GEMM, then strided adds over kernel offsets)
+
+`Convolution` is that, fused: forward and backward in array code, the windows laid out
+(C_in k, N L) so that each product is a single GEMM over the batch. `conv_composed` is
+its twin built from the `Im2col` / `MatMul` / `Col2im` primitives, autograd doing the
+backward; the tests hold the two equal, and under create_graph=True the fused backward
+evaluates the same formulas in those Tensor ops, so second derivatives are exact.
 
 A transposed convolution is the adjoint of a convolution's input map: cols = W^T x, then
 col2im onto the output, of size (n - 1) s - 2p + d (k - 1) + output_padding + 1.
-
-`conv2d_reference` computes the same convolution the obvious way (a sum over kernel
-offsets of shifted inputs contracted with one weight slice each); the tests hold the
-fast path to it.
 """
-import itertools
 import math
 
-from ...ops.conv import col2im, im2col, window_args
-from ...ops.linalg import MatMul, einsum
-from ...ops.shape import cat, pad, reshape
+from ...autograd import grad_mode
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor
+from ...backend import get_array_module
+from ...ops.broadcast import sum_to
+from ...ops.conv import col2im, col2im_array, im2col, im2col_array, window_args
+from ...ops.linalg import MatMul
+from ...ops.shape import reshape
 
 
 def _check(op, input, weight, nd, in_dim, transposed=False):
@@ -69,11 +75,96 @@ def _unbatch(y):
     return reshape(y, tuple(y.shape[1:]))                       # (1, C, *) -> (C, *)
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, op):
-    """(N, C_in, *spatial) -> (N, C_out, *out): im2col and one batched GEMM per group."""
+class Convolution(Function):
+    """y = W * x + b over the spatial axes of x (N, C_in, *spatial), padding as (lo, hi)
+    pairs; forward and backward in array code (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        xp = get_array_module(x)
+        n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
+        cols = im2col_array(x, kernel, stride, padding, dilation, batch_last=True)
+        out = cols.shape[-len(kernel):]                           # (C_in, *k, N, *out)
+        cols = cols.reshape(groups, -1, n * math.prod(out))       # (G, C_in/G k, N L)
+        w = weight.reshape(groups, c_out // groups, -1)           # (G, C_out/G, C_in/G k)
+        y = xp.matmul(w, cols).reshape(c_out, n, -1)              # (C_out, N, L)
+        result = xp.empty((n, c_out) + out, dtype=x.dtype)
+        flat = result.reshape(n, c_out, -1)                       # (N, C_out, L)
+        if bias is None:
+            flat[...] = y.swapaxes(0, 1)
+        else:
+            xp.add(y.swapaxes(0, 1), bias[:, None], out=flat)
+        ctx.geometry = (stride, padding, dilation, groups)
+        ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
+        return result
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, weight, cols = ctx.saved_tensors
+        if grad_mode.is_grad_enabled():  # create_graph: the same formulas in Tensor ops
+            return _convolution_backward_ops(ctx, gy, x, weight)
+        stride, padding, dilation, groups = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = get_array_module(gy.data)
+        n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
+        out = gy.shape[2:]
+        delta = xp.ascontiguousarray(gy.data.reshape(n, c_out, -1).swapaxes(0, 1))
+        delta = delta.reshape(groups, c_out // groups, -1)        # (G, C_out/G, N L)
+        w = weight.data.reshape(groups, c_out // groups, -1)      # (G, C_out/G, C_in/G k)
+        dx = dw = db = None
+        if need_x:  # dL/dx = col2im(W^T delta)
+            dcols = xp.matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
+            dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + out)
+            dx = Tensor._make(col2im_array(dcols, x.shape, kernel, stride, padding, dilation,
+                                           batch_last=True))
+        if need_w:  # dL/dW = delta cols^T
+            dw = Tensor._make(xp.matmul(delta, cols.data.swapaxes(1, 2)).reshape(weight.shape))
+        if need_b:  # dL/db = sum of delta over the batch and the positions
+            db = Tensor._make(delta.sum(-1).reshape(c_out))
+        return dx, dw, db
+
+
+def _convolution_backward_ops(ctx, gy, x, weight):
+    """Convolution's backward in Tensor ops (im2col, MatMul, col2im), differentiable in
+    gy, x and weight: second derivatives."""
+    stride, padding, dilation, groups = ctx.geometry
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    n, c_out, kernel = x.shape[0], weight.shape[0], tuple(weight.shape[2:])
+    out = tuple(gy.shape[2:])
+    delta = reshape(gy, (n, groups, c_out // groups, -1))         # (N, G, C_out/G, L)
+    w = reshape(weight, (groups, c_out // groups, -1))            # (G, C_out/G, C_in/G k)
+    dx = dw = db = None
+    if need_x:
+        dcols = MatMul.apply(w, delta, True, False)               # (N, G, C_in/G k, L)
+        dcols = reshape(dcols, (n, x.shape[1]) + kernel + out)    # (N, C_in, *k, *out)
+        dx = col2im(dcols, x.shape, kernel, stride, padding, dilation)
+    if need_w:
+        cols = im2col(x, kernel, stride, padding, dilation)      # (N, C_in, *k, *out)
+        cols = reshape(cols, (n, groups, -1, math.prod(out)))     # (N, G, C_in/G k, L)
+        dw = reshape(sum_to(MatMul.apply(delta, cols, False, True), w.shape), weight.shape)
+    if need_b:
+        db = gy.sum((0,) + tuple(range(2, gy.ndim)))
+    return dx, dw, db
+
+
+def conv_composed(input, weight, bias, stride, padding, dilation, groups):
+    """The twin of `Convolution` built from primitives: im2col, a GEMM per group, a bias
+    add; padding as (lo, hi) pairs."""
+    n, c_out, kernel = input.shape[0], weight.shape[0], tuple(weight.shape[2:])
+    cols = im2col(input, kernel, stride, padding, dilation)      # (N, C_in, *k, *out)
+    out = tuple(cols.shape[2 + len(kernel):])
+    cols = reshape(cols, (n, groups, -1, math.prod(out)))         # (N, G, C_in/G k, L)
+    w = reshape(weight, (groups, c_out // groups, -1))            # (G, C_out/G, C_in/G k)
+    y = reshape(MatMul.apply(w, cols), (n, c_out) + out)          # (N, C_out, *out)
+    return y if bias is None else y + reshape(bias, (c_out,) + (1,) * len(out))
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, op, fused=True):
+    """(N, C_in, *spatial) -> (N, C_out, *out): checks, then `Convolution` (fused) or
+    `conv_composed`."""
     if input.ndim == nd + 1:  # unbatched (C_in, *spatial), as torch accepts
         return _unbatch(_convnd(_batch(input), weight, bias, stride, padding, dilation,
-                                groups, nd, op))
+                                groups, nd, op, fused))
     c_out = weight.shape[0]
     if groups < 1 or c_out % groups:
         raise ValueError(f"{op}: out_channels {c_out} (weight shape {tuple(weight.shape)}) "
@@ -83,21 +174,13 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, op):
     stride = (stride,) * nd if isinstance(stride, int) else tuple(stride)
     dilation = (dilation,) * nd if isinstance(dilation, int) else tuple(dilation)
     pairs = _padding_pairs(op, padding, kernel, dilation, stride, nd)
-    kernel, stride, pairs, dilation, out = window_args(op, input, kernel, stride, pairs,
-                                                       dilation, nd)
-    n = input.shape[0]
-    cols = im2col(input, kernel, stride, pairs, dilation)       # (N, C_in, *k, *out)
-    span = input.shape[1] // groups * math.prod(kernel)
-    length = math.prod(out)
-    if groups == 1:
-        w = reshape(weight, (c_out, span))                      # (C_out, C_in k)
-        y = MatMul.apply(w, reshape(cols, (n, span, length)))   # (N, C_out, L)
-    else:
-        w = reshape(weight, (groups, c_out // groups, span))    # (G, C_out/G, C_in/G k)
-        cols = reshape(cols, (n, groups, span, length))         # (N, G, C_in/G k, L)
-        y = MatMul.apply(w, cols)                               # (N, G, C_out/G, L)
-    y = reshape(y, (n, c_out) + out)                            # (N, C_out, *out)
-    return y if bias is None else y + reshape(bias, (c_out,) + (1,) * nd)
+    _, stride, pairs, dilation, _ = window_args(op, input, kernel, stride, pairs, dilation, nd)
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match "
+                         f"out_channels {c_out} (expected ({c_out},))")
+    if fused:
+        return Convolution.apply(input, weight, bias, stride, pairs, dilation, groups)
+    return conv_composed(input, weight, bias, stride, pairs, dilation, groups)
 
 
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
@@ -200,27 +283,3 @@ class _Shape:
 
     def __init__(self, shape):
         self.shape = shape
-
-
-def conv2d_reference(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d the obvious way, the reference twin of the im2col path:
-    y[n, o] = sum over offsets (i, j) of W[o, :, i, j] . x_pad[n, :, i d + s h, j d + s w]."""
-    sh, sw = (stride,) * 2 if isinstance(stride, int) else stride
-    dh, dw = (dilation,) * 2 if isinstance(dilation, int) else dilation
-    kh, kw = weight.shape[2:]
-    (pt, pb), (pl, pr) = _padding_pairs("conv2d", padding, (kh, kw), (dh, dw), (sh, sw), 2)
-    x = pad(input, (pl, pr, pt, pb))
-    oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
-    ow = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
-    c_in, c_out = weight.shape[1], weight.shape[0]
-    outputs = []
-    for g in range(groups):
-        xg = x[:, g * c_in:(g + 1) * c_in]
-        wg = weight[g * (c_out // groups):(g + 1) * (c_out // groups)]
-        terms = [einsum("nchw,oc->nohw",
-                        xg[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                           j * dw:j * dw + sw * (ow - 1) + 1:sw], wg[:, :, i, j])
-                 for i, j in itertools.product(range(kh), range(kw))]
-        outputs.append(sum(terms[1:], terms[0]))
-    y = outputs[0] if groups == 1 else cat(outputs, 1)
-    return y if bias is None else y + reshape(bias, (c_out, 1, 1))

@@ -1,13 +1,16 @@
-"""Normalisation as functions: `batch_norm`, `layer_norm`, `rms_norm` (PyTorch's).
+"""Normalisation as functions: `batch_norm`, `layer_norm`, `group_norm`, `rms_norm`
+(PyTorch's).
 
-Both batch and layer normalisation compute, over a set of axes,
+Batch, layer and group normalisation compute, over a set of axes,
 
     xhat = (x - mean) / sqrt(var + eps)        (var biased: divided by n)
     y    = xhat * weight + bias
 
 BatchNorm takes the statistics over every dimension but the channel one (1) and has one
 weight per channel; LayerNorm takes them over the trailing `normalized_shape` dimensions,
-which the weight spans. One fused `Function`, `Normalize`, serves both: its forward is
+which the weight spans; GroupNorm splits the C channels of (N, C, *) into G groups and takes
+them over each group's C/G channels and every position, with one weight per channel. One
+fused `Function`, `Normalize`, serves all three: its forward is
 array code and its backward the closed form (g = gy * weight, means over the same axes)
 
     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),   rstd = 1 / sqrt(var + eps)
@@ -15,8 +18,8 @@ array code and its backward the closed form (g = gy * weight, means over the sam
 
 computed in array code; under `create_graph=True` the same formula is evaluated in Tensor
 ops from the saved input, so second derivatives stay exact. The composed twins
-`layer_norm_composed` and `batch_norm_composed` (mean / var / rsqrt ops, autograd does the
-rest) are the reference the tests hold the fused path to.
+`layer_norm_composed`, `batch_norm_composed` and `group_norm_composed` (mean / var / rsqrt
+ops, autograd does the rest) are the reference the tests hold the fused path to.
 
 RMSNorm is y = x / sqrt(mean(x^2) + eps) * weight over the trailing dimensions (composed).
 """
@@ -208,8 +211,8 @@ def _batch_norm_args(input, running_mean, running_var, weight, bias, training, m
     vector broadcast against the input."""
     _check_floating(input, op)
     if input.ndim < 2:
-        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, L), got shape "
-                         f"{tuple(input.shape)}")
+        raise ValueError(f"{op}: expected an input of shape (N, C, *): (N, C), (N, C, L), "
+                         f"(N, C, H, W), ..., got shape {tuple(input.shape)}")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -224,7 +227,7 @@ def _batch_norm_args(input, running_mean, running_var, weight, bias, training, m
         if momentum is None and running_mean is not None:
             raise ValueError(f"{op}: momentum=None (a cumulative moving average) needs the "
                              "number of batches seen; pass momentum=1/num_batches_tracked "
-                             "(nn.BatchNorm1d does)")
+                             "(nn.BatchNorm1d / 2d / 3d do)")
     elif running_mean is None or running_var is None:
         raise RuntimeError(f"{op}: training=False normalises with running_mean and "
                            "running_var, so both must be given")
@@ -267,7 +270,8 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps, shape)
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Batch normalisation of (N, C) or (N, C, L) over every dimension but C.
+    """Batch normalisation of (N, C, *) (so (N, C), (N, C, L), (N, C, H, W), ...) over
+    every dimension but C; weight, bias and the running statistics have shape (C,).
 
     training=True: normalise with the batch mean and biased variance, and (if given) update
     running_mean / running_var in place: r = (1 - momentum) r + momentum * s, with the
@@ -299,4 +303,59 @@ def batch_norm_composed(input, running_mean, running_var, weight=None, bias=None
         y = y + reshape(bias, shape)
     _update_running_stats(running_mean, running_var, mean.data, var.data,
                           input.data.size // input.shape[1], momentum)
+    return y
+
+
+# -- group norm -----------------------------------------------------------------------
+def _group_norm_args(input, num_groups, weight, bias, op="group_norm"):
+    """Checks; returns (N, G, C/G, R), R the number of positions, the shape the input is
+    grouped into."""
+    _check_floating(input, op)
+    shape = tuple(input.shape)
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: expected an input of shape (N, C, *) with at least 2 "
+                           f"dimensions, got shape {shape}")
+    channels = shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(f"{op}: the {channels} channels of the input (shape {shape}) "
+                           f"must be divisible by num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"{op}: {name} has shape {tuple(t.shape)}, but the input "
+                               f"(shape {shape}) has {channels} channels in dimension 1")
+    positions = math.prod(shape[2:])
+    if shape[0] * (channels // num_groups) * positions == 1:
+        raise ValueError(f"{op}: Expected more than 1 value per channel when training, got "
+                         f"input of shape {shape}")
+    return shape[0], num_groups, channels // num_groups, positions
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation of (N, C, *): the C channels fall into `num_groups` groups G of
+    C/G; each sample's group is normalised over its channels and positions,
+
+        xhat = (x - mean) / sqrt(var + eps)   (over C/G channels x all positions, biased)
+        y    = xhat * weight[c] + bias[c]      (weight, bias of shape (C,))
+
+    Fused: the input viewed as (N, G, C/G, R), R = prod(*), one `Normalize` over the last
+    two axes with the per-channel weight and bias viewed as (G, C/G, 1)."""
+    grouped = _group_norm_args(input, num_groups, weight, bias)
+    affine = grouped[1:3] + (1,)
+    y = Normalize.apply(reshape(input, grouped), _per_channel(weight, affine),
+                        _per_channel(bias, affine), (2, 3), eps)
+    return reshape(y, tuple(input.shape))
+
+
+def group_norm_composed(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """`group_norm` composed of ops (mean, var, rsqrt): the reference for the fused path."""
+    n, g, _, _ = _group_norm_args(input, num_groups, weight, bias)
+    x = reshape(input, (n, g, -1))  # (N, G, C/G * R)
+    mean = x.mean(2, keepdim=True)
+    var = x.var(2, unbiased=False, keepdim=True)
+    y = reshape((x - mean) * elementwise.rsqrt(var + eps), tuple(input.shape))
+    channel = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * reshape(weight, channel)
+    if bias is not None:
+        y = y + reshape(bias, channel)
     return y
