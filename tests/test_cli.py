@@ -20,6 +20,7 @@ def test_train_list(capsys):
     assert cli.main(["train", "--list"]) == 0
     out = capsys.readouterr().out
     assert "mlp-digits" in out and "(default)" in out and "mlp-mnist" in out
+    assert "lenet-mnist" in out
     assert "--epochs 30" in out
 
 
@@ -90,3 +91,15 @@ def test_mnist_one_epoch(tmp_path):
                                 run_dir=tmp_path, progress=False, report=False)
     assert result.held_out["samples"] == 2000
     assert result.held_out["accuracy"] >= 0.85
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(MNIST, "t10k-images-idx3-ubyte.gz")),
+                    reason="the MNIST test images are not in ../shared/data/mnist")
+def test_lenet_mnist_one_epoch(tmp_path, capsys):
+    assert cli.main(["train", "lenet-mnist", "--data", MNIST, "--epochs", "1", "--out",
+                     str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and held_out(out) >= 80.0
+    assert "/2000)" in out
+    for name in ["last.npz", "grad_norm.png", "activation_std.png", "index.html"]:
+        assert (tmp_path / name).is_file(), name

@@ -1,10 +1,13 @@
-"""The `nnlab` command (also `python -m nnlab`): parses arguments, calls `nnlab.train`.
+"""The `nnlab` command (also `python -m nnlab`): parses arguments, calls `nnlab.train` and
+`nnlab.lab`.
 
     nnlab train                      train the default recipe (mlp-digits)
     nnlab train RECIPE [options]     --data --epochs --lr --batch-size --optimizer --seed
                                      --out --resume --no-progress
     nnlab train --list               the recipes
     nnlab report RUN_DIR             (re)write a run's plots and index.html
+    nnlab lab plain-vs-residual      --depths --steps --batch-size --lr --seed
+                                     --no-batch-norm --out
 """
 import argparse
 import sys
@@ -87,11 +90,27 @@ def cmd_report(args):
     return 0
 
 
+def cmd_lab_plain_vs_residual(args):
+    from .lab import plain_vs_residual
+    given = {k: getattr(args, k) for k in ("depths", "steps", "batch_size", "lr", "seed", "out")
+             if getattr(args, k) is not None}
+    result = plain_vs_residual(batch_norm=not args.no_batch_norm, **given)
+    print(f"{'depth':>5}  {'kind':<8}  {'conv1 grad norm':>15}  "
+          f"{'loss after ' + str(result['steps']) + ' steps':>20}")
+    for i, depth in enumerate(result["depths"]):
+        for kind in ("plain", "residual"):
+            print(f"{depth:>5}  {kind:<8}  {result['grad_norm'][kind][i]:>15.4g}  "
+                  f"{result['final_loss'][kind][i]:>20.4f}")
+    if result["plot"]:
+        print(f"plot: {result['plot']}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nnlab", description="nnlab: a deep-learning framework on NumPy with PyTorch's "
         "interface. `nnlab train` trains an MLP on handwritten digits.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,report}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,report,lab}")
 
     train = sub.add_parser("train", help="train a recipe (default: mlp-digits)",
                            description="Train a named recipe; prints a line per epoch and "
@@ -99,7 +118,8 @@ def build_parser():
     train.add_argument("recipe", nargs="?", choices=recipes.names(), metavar="RECIPE",
                        help=f"one of {', '.join(recipes.names())} (default: {recipes.DEFAULT})")
     train.add_argument("--list", action="store_true", help="list the recipes and exit")
-    train.add_argument("--data", metavar="DIR", help="data folder (mlp-mnist: the IDX files)")
+    train.add_argument("--data", metavar="DIR",
+                       help="data folder (mlp-mnist, lenet-mnist: the MNIST IDX files)")
     train.add_argument("--epochs", type=int, metavar="N",
                        help="epochs in total (a resumed run continues up to N)")
     train.add_argument("--lr", type=float, metavar="LR", help="learning rate")
@@ -119,6 +139,25 @@ def build_parser():
     report = sub.add_parser("report", help="write the plots and index.html of a run")
     report.add_argument("run_dir", metavar="RUN_DIR")
     report.set_defaults(func=cmd_report)
+
+    lab = sub.add_parser("lab", help="run an experiment that reproduces the theory")
+    experiments = lab.add_subparsers(dest="experiment", metavar="{plain-vs-residual}",
+                                     required=True)
+    pvr = experiments.add_parser(
+        "plain-vs-residual", help="first-layer gradient and training loss, plain vs "
+        "residual CNNs", description="Plain and residual CNNs (6n+2) on the 8x8 digits: the "
+        "first conv's gradient norm at initialisation and the training loss after a fixed "
+        "budget of SGD steps.")
+    pvr.add_argument("--depths", type=int, nargs="+", metavar="D",
+                     help="depths 6n + 2 (default: 20 56)")
+    pvr.add_argument("--steps", type=int, metavar="N", help="SGD steps per model (default 60)")
+    pvr.add_argument("--batch-size", type=int, metavar="B", help="default 64")
+    pvr.add_argument("--lr", type=float, metavar="LR", help="SGD learning rate (default 0.05)")
+    pvr.add_argument("--no-batch-norm", action="store_true",
+                     help="replace every BatchNorm2d by the identity")
+    pvr.add_argument("--seed", type=int, metavar="S", help="default 0")
+    pvr.add_argument("--out", metavar="DIR", help="write plain_vs_residual.png there")
+    pvr.set_defaults(func=cmd_lab_plain_vs_residual)
     return parser
 
 

@@ -15,7 +15,7 @@ and never a scatter per element.
 import itertools
 
 from ..autograd.function import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, ufunc
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=(0, 0), dilation=1):
@@ -83,7 +83,9 @@ def col2im_array(cols, input_shape, kernel_size, stride, padding, dilation,
     for offset in itertools.product(*(range(k) for k in kernel_size)):
         slab = tuple(slice(i * d, i * d + s * (o - 1) + 1, s) for i, d, s, o
                      in zip(offset, dilation, stride, out_size))
-        xpad[lead + slab] += cols[(slice(None),) + offset] if batch_last else cols[lead + offset]
+        window = xpad[lead + slab]
+        ufunc(xp.add, window, cols[(slice(None),) + offset if batch_last else lead + offset],
+              out=window)
     x = xpad[_interior(input_shape[2:], padding)]
     if batch_last:
         x = x.swapaxes(0, 1)

@@ -75,28 +75,36 @@ def _unbatch(y):
     return reshape(y, tuple(y.shape[1:]))                       # (1, C, *) -> (C, *)
 
 
+def _conv_array(x, weight, bias, stride, padding, dilation, groups):
+    """y = W * x + b in array code: im2col laid out (C_in k, N L), one GEMM per group, the
+    result transposed to (N, C_out, *out) with the bias added in the same pass. Returns y
+    and the windows (G, C_in/G k, N L)."""
+    xp = get_array_module(x)
+    n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
+    cols = im2col_array(x, kernel, stride, padding, dilation, batch_last=True)
+    out = cols.shape[-len(kernel):]                               # (C_in, *k, N, *out)
+    cols = cols.reshape(groups, -1, n * math.prod(out))           # (G, C_in/G k, N L)
+    w = weight.reshape(groups, c_out // groups, -1)               # (G, C_out/G, C_in/G k)
+    y = xp.matmul(w, cols).reshape(c_out, n, -1)                  # (C_out, N, L)
+    result = xp.empty((n, c_out) + out, dtype=x.dtype)
+    flat = result.reshape(n, c_out, -1)                           # (N, C_out, L)
+    if bias is None:
+        flat[...] = y.swapaxes(0, 1)
+    else:
+        xp.add(y.swapaxes(0, 1), bias[:, None], out=flat)
+    return result, cols
+
+
 class Convolution(Function):
     """y = W * x + b over the spatial axes of x (N, C_in, *spatial), padding as (lo, hi)
     pairs; forward and backward in array code (see the module docstring)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        xp = get_array_module(x)
-        n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
-        cols = im2col_array(x, kernel, stride, padding, dilation, batch_last=True)
-        out = cols.shape[-len(kernel):]                           # (C_in, *k, N, *out)
-        cols = cols.reshape(groups, -1, n * math.prod(out))       # (G, C_in/G k, N L)
-        w = weight.reshape(groups, c_out // groups, -1)           # (G, C_out/G, C_in/G k)
-        y = xp.matmul(w, cols).reshape(c_out, n, -1)              # (C_out, N, L)
-        result = xp.empty((n, c_out) + out, dtype=x.dtype)
-        flat = result.reshape(n, c_out, -1)                       # (N, C_out, L)
-        if bias is None:
-            flat[...] = y.swapaxes(0, 1)
-        else:
-            xp.add(y.swapaxes(0, 1), bias[:, None], out=flat)
+        y, cols = _conv_array(x, weight, bias, stride, padding, dilation, groups)
         ctx.geometry = (stride, padding, dilation, groups)
         ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        return result
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -107,18 +115,18 @@ class Convolution(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         xp = get_array_module(gy.data)
         n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
-        out = gy.shape[2:]
         delta = xp.ascontiguousarray(gy.data.reshape(n, c_out, -1).swapaxes(0, 1))
         delta = delta.reshape(groups, c_out // groups, -1)        # (G, C_out/G, N L)
-        w = weight.data.reshape(groups, c_out // groups, -1)      # (G, C_out/G, C_in/G k)
         dx = dw = db = None
         if need_x:  # dL/dx = col2im(W^T delta)
+            w = weight.data.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G k)
             dcols = xp.matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
-            dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + out)
+            dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + gy.shape[2:])
             dx = Tensor._make(col2im_array(dcols, x.shape, kernel, stride, padding, dilation,
                                            batch_last=True))
-        if need_w:  # dL/dW = delta cols^T
-            dw = Tensor._make(xp.matmul(delta, cols.data.swapaxes(1, 2)).reshape(weight.shape))
+        if need_w:  # dL/dW = delta cols^T, as (cols delta^T)^T: BLAS is faster that way
+            dw = xp.matmul(cols.data, delta.swapaxes(1, 2)).swapaxes(1, 2)
+            dw = Tensor._make(xp.ascontiguousarray(dw).reshape(weight.shape))
         if need_b:  # dL/db = sum of delta over the batch and the positions
             db = Tensor._make(delta.sum(-1).reshape(c_out))
         return dx, dw, db
