@@ -130,12 +130,13 @@ def _tuple(value, n, name, op):
     return tuple(int(v) for v in t)
 
 
-def window_args(op, input, kernel_size, stride, padding, dilation, nd, ceil_mode=False):
+def window_args(op, shape, kernel_size, stride, padding, dilation, nd, ceil_mode=False):
     """Canonical (kernel, stride, (lo, hi) pairs, dilation) for an nd-spatial window op, and
-    the output size; errors name `op`, the input shape and the arithmetic that failed.
+    the output size, for an input of `shape` (N, C, *spatial); errors name `op`, the shape
+    and the arithmetic that failed.
     ceil_mode widens the high padding so the last partial window counts (as torch's
     pooling: a window must start inside the input or its low padding)."""
-    spatial = tuple(input.shape[2:])
+    spatial = tuple(shape[2:])
     kernel = _tuple(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None or stride == () else _tuple(stride, nd, "stride", op)
     dilation = _tuple(dilation, nd, "dilation", op)
@@ -150,7 +151,7 @@ def window_args(op, input, kernel_size, stride, padding, dilation, nd, ceil_mode
         span = n + lo + hi - d * (k - 1) - 1
         if span < 0:
             raise ValueError(
-                f"{op}: input of shape {tuple(input.shape)} is too small for the kernel: "
+                f"{op}: input of shape {tuple(shape)} is too small for the kernel: "
                 f"spatial size {n} + padding {lo + hi} < dilation {d} * (kernel_size {k} - 1)"
                 f" + 1 = {d * (k - 1) + 1}, so the output size "
                 f"floor(({n} + {lo + hi} - {d * (k - 1)} - 1) / {s}) + 1 is not positive")

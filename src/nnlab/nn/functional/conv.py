@@ -182,7 +182,8 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, op, fuse
     stride = (stride,) * nd if isinstance(stride, int) else tuple(stride)
     dilation = (dilation,) * nd if isinstance(dilation, int) else tuple(dilation)
     pairs = _padding_pairs(op, padding, kernel, dilation, stride, nd)
-    _, stride, pairs, dilation, _ = window_args(op, input, kernel, stride, pairs, dilation, nd)
+    _, stride, pairs, dilation, _ = window_args(op, input.shape, kernel, stride, pairs,
+                                                dilation, nd)
     if bias is not None and tuple(bias.shape) != (c_out,):
         raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match "
                          f"out_channels {c_out} (expected ({c_out},))")
@@ -262,7 +263,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """torch's F.unfold: (N, C, H, W) -> (N, C kh kw, L), the sliding windows as columns."""
-    kernel, stride, pairs, dilation, out = window_args("unfold", input, kernel_size, stride,
+    kernel, stride, pairs, dilation, out = window_args("unfold", input.shape, kernel_size, stride,
                                                        padding, dilation, 2)
     cols = im2col(input, kernel, stride, pairs, dilation)       # (N, C, kh, kw, OH, OW)
     return reshape(cols, (input.shape[0], -1, math.prod(out)))  # (N, C kh kw, L)
@@ -275,19 +276,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     kernel = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
     output_size = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
     channels = input.shape[1] // math.prod(kernel)
-    probe = _Shape((n, channels) + output_size)
-    kernel, stride, pairs, dilation, out = window_args("fold", probe, kernel, stride, padding,
-                                                       dilation, 2)
+    kernel, stride, pairs, dilation, out = window_args("fold", (n, channels) + output_size,
+                                                       kernel, stride, padding, dilation, 2)
     if input.shape[1] != channels * math.prod(kernel) or input.shape[2] != math.prod(out):
         raise ValueError(f"fold: input of shape {tuple(input.shape)} does not match "
                          f"kernel_size {kernel} and output_size {output_size}: expected "
                          f"(N, C * {math.prod(kernel)}, {math.prod(out)})")
     cols = reshape(input, (n, channels) + kernel + out)         # (N, C, kh, kw, OH, OW)
     return col2im(cols, (n, channels) + output_size, kernel, stride, pairs, dilation)
-
-
-class _Shape:
-    """Stands in for a tensor where only its shape is needed."""
-
-    def __init__(self, shape):
-        self.shape = shape

@@ -147,7 +147,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     _floating(input, op)
     x, unbatched = _batched(input, nd, op)
     _check_padding(op, x, kernel_size, padding, nd)
-    kernel, stride, pads, dilation, out = window_args(op, x, kernel_size, stride, padding,
+    kernel, stride, pads, dilation, out = window_args(op, x.shape, kernel_size, stride, padding,
                                                       dilation, nd, ceil_mode)
     cols = im2col(x.detach(), kernel, stride, pads, dilation, -math.inf).data
     positions = [np.arange(k)[:, None] * d + np.arange(o) * s - lo
@@ -162,7 +162,7 @@ def _max_pool_reference(input, kernel_size, stride=None, padding=0, dilation=1,
     im2col with -inf padding, then max over the kernel axes (its gradient: to the arg-max).
     Slower; a test holds the two equal."""
     nd = input.ndim - 2
-    kernel, stride, pads, dilation, out = window_args("max_pool", input, kernel_size, stride,
+    kernel, stride, pads, dilation, out = window_args("max_pool", input.shape, kernel_size, stride,
                                                       padding, dilation, nd, ceil_mode)
     cols = im2col(input, kernel, stride, pads, dilation, -math.inf)  # (N, C, *kernel, *out)
     return reshape(cols, input.shape[:2] + (-1,) + out).max(dim=2)
@@ -214,7 +214,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     _check_padding(op, x, kernel_size, padding, nd)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{op}: divisor_override must not be zero")
-    kernel, stride, pads, _, out = window_args(op, x, kernel_size, stride, padding, 1, nd,
+    kernel, stride, pads, _, out = window_args(op, x.shape, kernel_size, stride, padding, 1, nd,
                                                ceil_mode)
     sums = _window_sums(x, kernel, stride, pads)
     if divisor_override is not None:
