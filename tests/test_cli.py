@@ -1,4 +1,5 @@
 """The `nnlab` command: train --list, a quick training run, report, resume, errors."""
+import json
 import os
 import re
 import subprocess
@@ -50,6 +51,23 @@ def test_quick_digits_run_then_report_then_resume(tmp_path, capsys):
     assert held_out(out) >= 85.0
     epochs = [line for line in (run / "metrics.csv").read_text().splitlines()[1:]]
     assert [line.split(",")[0] for line in epochs] == ["1", "2", "3"]
+
+
+def test_quick_seq2seq_reverse_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(recipes, "REVERSE_TASK", recipes.ReverseTask(train=256, held_out=64))
+    assert cli.main(["train", "seq2seq-reverse", "--epochs", "1", "--batch-size", "256",
+                     "--out", str(tmp_path), "--no-progress", "--diagnostics-every", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and "held-out exact match (greedy): " in out
+    assert "teacher forcing 1.0  exact " in out and "teacher forcing 0.5  exact " in out
+    held = json.loads((tmp_path / "results.json").read_text())["held_out"]
+    assert held["samples"] == 64 and 0 <= held["exact_match"] <= 1
+    assert 0 < held["token_accuracy"] == held["tokens_teacher_forced"] < 1
+    for ratio in ("1.0", "0.5"):
+        run = held["exposure_bias"][f"teacher_forcing_{ratio}"]
+        assert len(run["per_epoch"]) == 1
+        assert run["exact_match"] == run["per_epoch"][0]["exact_match"]
+        assert 0 < run["per_epoch"][0]["tokens_free_running"] < 1
 
 
 def test_a_corrupt_checkpoint_is_an_error_and_stays(tmp_path, capsys):

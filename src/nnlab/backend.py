@@ -35,6 +35,7 @@ _default_dtype = float32
 _generator = np.random.default_rng()
 _num_threads = os.cpu_count() or 1
 _workers = None
+_blas_controller = None
 PARALLEL_MIN_SIZE = 1 << 18   # elements: below this a thread handoff costs about what it saves
 
 
@@ -142,6 +143,20 @@ def thread_pool():
         from concurrent.futures import ThreadPoolExecutor
         _workers = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="nnlab")
     return _workers
+
+
+def blas_threads_limit():
+    """threadpoolctl's controller of the loaded BLAS (`.limit(limits=1, user_api="blas")`
+    runs it on one thread, for code that shares its own work among `thread_pool()`), made
+    once; None where threadpoolctl cannot be imported."""
+    global _blas_controller
+    if _blas_controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas_controller = ThreadpoolController()
+        except ImportError:  # pragma: no cover - a declared dependency
+            _blas_controller = False
+    return _blas_controller or None
 
 
 def get_default_dtype():

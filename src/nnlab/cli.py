@@ -6,8 +6,13 @@
                                      --out --resume --no-progress
     nnlab train --list               the recipes
     nnlab report RUN_DIR             (re)write a run's plots and index.html
+    nnlab sample RUN_DIR             text from a language-model run (char-lstm): --length
+                                     --temperature --prompt --seed --checkpoint
     nnlab lab plain-vs-residual      --depths --steps --batch-size --lr --seed
                                      --no-batch-norm --out
+    nnlab lab attention-scale        --dims --n --queries --seed --out
+    nnlab lab rnn-gradients          --max-length --hidden-size --radii --forget-biases
+                                     --probes --input-std --clip-steps --clip-lr --seed --out
 """
 import argparse
 import sys
@@ -79,6 +84,11 @@ def cmd_train(args):
               f" loss {held['loss']:.4f}")
     else:
         print(f"held-out loss: {held['loss']:.4f}")
+    if held.get("bits_per_char") is not None:
+        print(f"held-out loss per character: {held['loss']:.4f} nats = "
+              f"{held['bits_per_char']:.4f} bits ({held['samples']} characters)")
+    for line in result.lines:
+        print(line)
     print(f"time: {result.seconds:.1f} s")
     print(f"checkpoints: {result.run_dir}/last.npz, {result.run_dir}/best.npz")
     print(f"report: {result.report}")
@@ -106,11 +116,69 @@ def cmd_lab_plain_vs_residual(args):
     return 0
 
 
+def cmd_lab_attention_scale(args):
+    from .lab import attention_scale
+    given = {k: getattr(args, k) for k in ("dims", "n", "queries", "seed", "out")
+             if getattr(args, k) is not None}
+    result = attention_scale(**given)
+    print(f"{result['n']} keys, {result['queries']} queries; entropy at most "
+          f"log n = {result['max_entropy']:.3f}")
+    print(f"{'d_k':>5}  {'kind':<8}  {'entropy':>8}  {'|dL/dlogits|':>12}  {'|dL/dq|':>10}")
+    for i, d in enumerate(result["dims"]):
+        for kind in ("scaled", "unscaled"):
+            print(f"{d:>5}  {kind:<8}  {result['entropy'][kind][i]:>8.4f}  "
+                  f"{result['grad_logits'][kind][i]:>12.4g}  {result['grad_q'][kind][i]:>10.4g}")
+    if result["plot"]:
+        print(f"plot: {result['plot']}")
+    return 0
+
+
+def cmd_sample(args):
+    from .train.sampling import sample
+    text = sample(args.run_dir, length=args.length, temperature=args.temperature,
+                  prompt=args.prompt, seed=args.seed, checkpoint=args.checkpoint)
+    print(args.prompt + text)
+    return 0
+
+
+def cmd_lab_rnn_gradients(args):
+    from .lab import rnn_gradient_norms
+    given = {k: getattr(args, k) for k in ("hidden_size", "radii", "forget_biases", "probes",
+                                           "input_std", "clip_steps", "clip_lr", "seed", "out")
+             if getattr(args, k) is not None}
+    if args.max_length is not None:
+        given["lengths"] = range(1, args.max_length + 1)
+    result = rnn_gradient_norms(**given)
+    lengths = result["lengths"]
+    shown = [t for t in (1, 10, 25, 50, 100, 200) if t in lengths] or lengths[-1:]
+    print(f"||u^T dh_T/dh_0||, RMS over {result['probes']} random unit u, hidden "
+          f"{result['hidden_size']}, inputs N(0, {result['input_std']:g}^2)")
+    print(f"{'model':<22}" + "".join(f"{'T=' + str(t):>11}" for t in shown) + "   per step")
+    rows = [(f"tanh RNN, radius {r:g}", result["rnn"][r], result["rate"]["rnn"][r])
+            for r in result["radii"]]
+    rows += [(f"LSTM, forget bias {b:g}", result["lstm"][b], result["rate"]["lstm"][b])
+             for b in result["forget_biases"]]
+    for label, norms, rate in rows:
+        print(f"{label:<22}" + "".join(f"{norms[lengths.index(t)]:>11.3g}" for t in shown)
+              + f"   {rate:.4f}")
+    clip = result["clipping"]
+    print(f"clipping: recall x_0 after {clip['length']} steps, tanh RNN radius "
+          f"{clip['radius']:g}, SGD lr {clip['lr']:g}, {clip['steps']} steps")
+    for kind, label in (("none", "no clipping"), ("clipped", f"clip {clip['max_norm']:g}")):
+        end = "  diverged" if clip["diverged"][kind] else ""
+        print(f"  {label:<12} final loss {clip['final_loss'][kind]:.4g}, largest gradient "
+              f"norm {max(clip['grad_norm'][kind]):.4g} over {len(clip['loss'][kind])} "
+              f"steps{end}")
+    if result["plot"]:
+        print(f"plot: {result['plot']}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nnlab", description="nnlab: a deep-learning framework on NumPy with PyTorch's "
         "interface. `nnlab train` trains an MLP on handwritten digits.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,report,lab}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sample,report,lab}")
 
     train = sub.add_parser("train", help="train a recipe (default: mlp-digits)",
                            description="Train a named recipe; prints a line per epoch and "
@@ -119,7 +187,8 @@ def build_parser():
                        help=f"one of {', '.join(recipes.names())} (default: {recipes.DEFAULT})")
     train.add_argument("--list", action="store_true", help="list the recipes and exit")
     train.add_argument("--data", metavar="DIR",
-                       help="data folder (mlp-mnist, lenet-mnist: the MNIST IDX files)")
+                       help="data folder (mlp-mnist, lenet-mnist: the MNIST IDX files; "
+                       "char-lstm: tinyshakespeare/input.txt, the folder or its parent)")
     train.add_argument("--epochs", type=int, metavar="N",
                        help="epochs in total (a resumed run continues up to N)")
     train.add_argument("--lr", type=float, metavar="LR", help="learning rate")
@@ -136,13 +205,30 @@ def build_parser():
                        help="steps between diagnostics records (0: off; default 50)")
     train.set_defaults(func=cmd_train)
 
+    sample = sub.add_parser("sample", help="generate text from a language-model run",
+                            description="Load a run's model (best.npz, else last.npz) and "
+                            "vocabulary and print the prompt and LENGTH generated characters.")
+    sample.add_argument("run_dir", metavar="RUN_DIR")
+    sample.add_argument("--length", type=int, default=500, metavar="N",
+                        help="characters to generate (default 500)")
+    sample.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                        help="divides the logits before the softmax; 0 (or <= 1e-6): greedy "
+                        "argmax (default 1)")
+    sample.add_argument("--prompt", default="", metavar="TEXT",
+                        help="text to start from (default: a newline, not printed)")
+    sample.add_argument("--seed", type=int, metavar="S", help="seed of the sampling")
+    sample.add_argument("--checkpoint", metavar="NPZ",
+                        help="weights to load (default: RUN_DIR/best.npz, else last.npz)")
+    sample.set_defaults(func=cmd_sample)
+
     report = sub.add_parser("report", help="write the plots and index.html of a run")
     report.add_argument("run_dir", metavar="RUN_DIR")
     report.set_defaults(func=cmd_report)
 
     lab = sub.add_parser("lab", help="run an experiment that reproduces the theory")
-    experiments = lab.add_subparsers(dest="experiment", metavar="{plain-vs-residual}",
-                                     required=True)
+    experiments = lab.add_subparsers(dest="experiment", required=True,
+                                     metavar="{plain-vs-residual,attention-scale,"
+                                     "rnn-gradients}")
     pvr = experiments.add_parser(
         "plain-vs-residual", help="first-layer gradient and training loss, plain vs "
         "residual CNNs", description="Plain and residual CNNs (6n+2) on the 8x8 digits: the "
@@ -158,6 +244,40 @@ def build_parser():
     pvr.add_argument("--seed", type=int, metavar="S", help="default 0")
     pvr.add_argument("--out", metavar="DIR", help="write plain_vs_residual.png there")
     pvr.set_defaults(func=cmd_lab_plain_vs_residual)
+    att = experiments.add_parser(
+        "attention-scale", help="softmax entropy and gradient against d_k, with and without "
+        "the 1/sqrt(d_k) scale", description="Random unit-variance queries and keys: the "
+        "attention softmax's entropy and the gradient through it for each d_k, logits "
+        "unscaled and divided by sqrt(d_k).")
+    att.add_argument("--dims", type=int, nargs="+", metavar="D",
+                     help="key dimensions d_k (default: 16 32 ... 1024)")
+    att.add_argument("--n", type=int, metavar="N", help="number of keys (default 256)")
+    att.add_argument("--queries", type=int, metavar="Q", help="number of queries (default 128)")
+    att.add_argument("--seed", type=int, metavar="S", help="default 0")
+    att.add_argument("--out", metavar="DIR", help="write attention_scale.png there")
+    att.set_defaults(func=cmd_lab_attention_scale)
+    rnn = experiments.add_parser(
+        "rnn-gradients", help="gradient norms through time (tanh RNNs by spectral radius, "
+        "LSTMs) and gradient clipping", description="||dh_T/dh_0|| against T for tanh RNNs "
+        "with W_hh of spectral radius below, at and above 1 and for LSTMs by forget-gate "
+        "bias; then an exploding RNN trained with and without gradient clipping.")
+    rnn.add_argument("--max-length", type=int, metavar="T", help="lengths 1..T (default 200)")
+    rnn.add_argument("--hidden-size", type=int, metavar="H", help="default 64")
+    rnn.add_argument("--radii", type=float, nargs="+", metavar="R",
+                     help="spectral radii of W_hh (default: 0.9 1.0 1.1)")
+    rnn.add_argument("--forget-biases", type=float, nargs="+", metavar="B",
+                     help="LSTM forget-gate biases (default: 1 3)")
+    rnn.add_argument("--probes", type=int, metavar="K",
+                     help="random unit vectors per length (default 4)")
+    rnn.add_argument("--input-std", type=float, metavar="S",
+                     help="std of the inputs (default 0: the linear regime)")
+    rnn.add_argument("--clip-steps", type=int, metavar="N",
+                     help="SGD steps of the clipping runs (default 100)")
+    rnn.add_argument("--clip-lr", type=float, metavar="LR",
+                     help="SGD learning rate of the clipping runs (default 0.1)")
+    rnn.add_argument("--seed", type=int, metavar="S", help="default 0")
+    rnn.add_argument("--out", metavar="DIR", help="write rnn_gradients.png there")
+    rnn.set_defaults(func=cmd_lab_rnn_gradients)
     return parser
 
 

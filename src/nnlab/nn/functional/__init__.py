@@ -17,6 +17,7 @@ from .activation import (
                          swish,
                          tanh,
 )
+from .attention import flash_attention, scaled_dot_product_attention
 from .conv import (
                          conv1d,
                          conv2d,
