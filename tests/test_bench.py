@@ -28,9 +28,12 @@ def test_both_sides_compute_the_same(name):
 
 
 def test_workloads_are_registered_with_targets():
+    """Every workload has a name, a description and a positive target, but for the
+    reference paths timed only for comparison (the attention math path)."""
     assert {"elementwise-chain", "matmul-1024", "mlp-784-512-10"} <= WORKLOADS.keys()
     for cls in WORKLOADS.values():
-        assert cls.name and cls.description and cls.target > 0
+        assert cls.name and cls.description
+        assert cls.target > 0 if "math" not in cls.name else cls.target is None
 
 
 class _Broken(Workload):
