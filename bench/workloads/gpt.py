@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from ..registry import Step, Workload, register
+from .training import TrainStep
 
 
 @functools.cache
@@ -77,20 +78,12 @@ def torch_gpt():
     return TorchGPT
 
 
-class GPTStep(Step):
-    """One training iteration: zero the grads, (logits, loss) = model(x, y), backward,
-    AdamW step."""
+class GPTStep(TrainStep):
+    """TrainStep with the model's own loss: (logits, loss) = model(x, y)."""
 
     def __init__(self, model, optimizer, x, y):
-        super().__init__(lambda: model(x, y)[1], dict(model.named_parameters()))
+        Step.__init__(self, lambda: model(x, y)[1], dict(model.named_parameters()))
         self.optimizer = optimizer
-
-    def __call__(self):
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn()
-        loss.backward()
-        self.optimizer.step()
-        return loss
 
 
 def adamw(lib, model, lr=1e-3):

@@ -100,10 +100,19 @@ def cmd_report(args):
     return 0
 
 
+def _given(args, names):
+    """The options among `names` that were given on the command line (not None)."""
+    return {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+
+
+def _print_plot(result):
+    if result["plot"]:
+        print(f"plot: {result['plot']}")
+
+
 def cmd_lab_plain_vs_residual(args):
     from .lab import plain_vs_residual
-    given = {k: getattr(args, k) for k in ("depths", "steps", "batch_size", "lr", "seed", "out")
-             if getattr(args, k) is not None}
+    given = _given(args, ("depths", "steps", "batch_size", "lr", "seed", "out"))
     result = plain_vs_residual(batch_norm=not args.no_batch_norm, **given)
     print(f"{'depth':>5}  {'kind':<8}  {'conv1 grad norm':>15}  "
           f"{'loss after ' + str(result['steps']) + ' steps':>20}")
@@ -111,16 +120,13 @@ def cmd_lab_plain_vs_residual(args):
         for kind in ("plain", "residual"):
             print(f"{depth:>5}  {kind:<8}  {result['grad_norm'][kind][i]:>15.4g}  "
                   f"{result['final_loss'][kind][i]:>20.4f}")
-    if result["plot"]:
-        print(f"plot: {result['plot']}")
+    _print_plot(result)
     return 0
 
 
 def cmd_lab_attention_scale(args):
     from .lab import attention_scale
-    given = {k: getattr(args, k) for k in ("dims", "n", "queries", "seed", "out")
-             if getattr(args, k) is not None}
-    result = attention_scale(**given)
+    result = attention_scale(**_given(args, ("dims", "n", "queries", "seed", "out")))
     print(f"{result['n']} keys, {result['queries']} queries; entropy at most "
           f"log n = {result['max_entropy']:.3f}")
     print(f"{'d_k':>5}  {'kind':<8}  {'entropy':>8}  {'|dL/dlogits|':>12}  {'|dL/dq|':>10}")
@@ -128,8 +134,7 @@ def cmd_lab_attention_scale(args):
         for kind in ("scaled", "unscaled"):
             print(f"{d:>5}  {kind:<8}  {result['entropy'][kind][i]:>8.4f}  "
                   f"{result['grad_logits'][kind][i]:>12.4g}  {result['grad_q'][kind][i]:>10.4g}")
-    if result["plot"]:
-        print(f"plot: {result['plot']}")
+    _print_plot(result)
     return 0
 
 
@@ -143,9 +148,8 @@ def cmd_sample(args):
 
 def cmd_lab_rnn_gradients(args):
     from .lab import rnn_gradient_norms
-    given = {k: getattr(args, k) for k in ("hidden_size", "radii", "forget_biases", "probes",
-                                           "input_std", "clip_steps", "clip_lr", "seed", "out")
-             if getattr(args, k) is not None}
+    given = _given(args, ("hidden_size", "radii", "forget_biases", "probes", "input_std",
+                          "clip_steps", "clip_lr", "seed", "out"))
     if args.max_length is not None:
         given["lengths"] = range(1, args.max_length + 1)
     result = rnn_gradient_norms(**given)
@@ -169,8 +173,7 @@ def cmd_lab_rnn_gradients(args):
         print(f"  {label:<12} final loss {clip['final_loss'][kind]:.4g}, largest gradient "
               f"norm {max(clip['grad_norm'][kind]):.4g} over {len(clip['loss'][kind])} "
               f"steps{end}")
-    if result["plot"]:
-        print(f"plot: {result['plot']}")
+    _print_plot(result)
     return 0
 
 

@@ -47,6 +47,12 @@ def _activation(activation, name):
     return activation
 
 
+def _feed_forward(layer, x):
+    """The position-wise network of an encoder or decoder layer: linear2(dropout(act(linear1
+    x)))."""
+    return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then the feed-forward network, each in a residual connection with
     a LayerNorm:
@@ -87,8 +93,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self.dropout2(_feed_forward(self, x))
 
 
 class TransformerDecoderLayer(Module):
@@ -134,10 +139,7 @@ class TransformerDecoderLayer(Module):
                                            memory_is_causal))
         return self.norm3(x + self._ff_block(x))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+    _sa_block = TransformerEncoderLayer._sa_block    # self_attn, then dropout1
 
     def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
@@ -146,8 +148,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self.dropout3(_feed_forward(self, x))
 
 
 def _clones(layer, num_layers, name):
