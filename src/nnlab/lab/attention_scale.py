@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..nn.functional import softmax
+from .plot import save_figure
 
 KINDS = ("scaled", "unscaled")
 
@@ -109,8 +110,4 @@ def write_plot(result, path):
     for ax in (ent_ax, grad_ax):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("d_k")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
+    return save_figure(fig, path)

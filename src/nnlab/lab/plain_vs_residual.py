@@ -32,6 +32,7 @@ from .. import backend, nn, optim
 from ..autograd.tensor import Tensor
 from ..data.datasets import digits
 from ..models import CifarResNet
+from .plot import save_figure
 
 KINDS = ("plain", "residual")
 
@@ -175,9 +176,4 @@ def write_plot(result, path):
     loss_ax.set_title(f"training loss, SGD lr {result['lr']:g}, batch {result['batch_size']}")
     loss_ax.set_xlabel("step")
     loss_ax.set_ylabel("cross-entropy")
-    for ax in (grad_ax, loss_ax):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
+    return save_figure(fig, path)

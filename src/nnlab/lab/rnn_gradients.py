@@ -54,6 +54,7 @@ from .. import backend, nn, optim
 from ..autograd.engine import grad
 from ..autograd.tensor import Tensor
 from ..nn.utils import clip_grad_norm_
+from .plot import save_figure
 
 INPUT_SIZE = 8
 DIVERGED = 1e3    # a run diverged if its final loss is non-finite or above 1000 x its first
@@ -261,9 +262,4 @@ def write_plot(result, path):
     loss_ax.set_ylabel("mean squared error")
     norm_ax.set_title("gradient norm before clipping")
     norm_ax.set_ylabel("||grad||")
-    for ax in (grad_ax, loss_ax, norm_ax):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
+    return save_figure(fig, path)
