@@ -5,10 +5,13 @@ import argparse
 import cProfile
 import pstats
 
+from nnlab.parallel import keep_freed_memory
+
 from .registry import all_workloads
 
 
 def main(argv=None):
+    keep_freed_memory()   # as the nnlab command does: each step reuses freed memory
     p = argparse.ArgumentParser(prog="python -m bench.prof", description=__doc__)
     p.add_argument("name", help="a workload name (or a unique part of one)")
     p.add_argument("--side", choices=("nnlab", "torch"), default="nnlab")

@@ -20,6 +20,8 @@ import tempfile
 import time
 import traceback
 
+from nnlab.parallel import keep_freed_memory
+
 from . import SPIN_SETTINGS
 from .registry import all_workloads
 
@@ -175,6 +177,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()   # as the nnlab command does: each step reuses freed memory
     registry = all_workloads()
     selected = [cls for name, cls in registry.items()
                 if not args.only or any(s in name for s in args.only)]

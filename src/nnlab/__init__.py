@@ -19,17 +19,16 @@ from .backend import (
     float32,
     float64,
     get_default_dtype,
-    get_num_threads,
     get_rng_state,
     int32,
     int64,
     manual_seed,
     set_default_dtype,
-    set_num_threads,
     set_rng_state,
     uint8,
 )
 from .ops import *  # noqa: F403
+from .parallel import get_num_threads, set_num_threads
 
 bool = bool_  # noqa: A001  (nnlab.bool, as torch.bool)
 double = float64

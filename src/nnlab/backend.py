@@ -3,10 +3,6 @@
 Also home of the default dtype and the random generator, the only global state besides
 the grad mode. Nothing else in nnlab imports cupy.
 """
-import ctypes
-import os
-import sys
-
 import numpy as np
 
 try:  # pragma: no cover - exercised only where a GPU and cupy exist
@@ -33,10 +29,6 @@ _DTYPES = {
 
 _default_dtype = float32
 _generator = np.random.default_rng()
-_num_threads = os.cpu_count() or 1
-_workers = None
-_blas_controller = None
-PARALLEL_MIN_SIZE = 1 << 18   # elements: below this a thread handoff costs about what it saves
 
 
 def get_array_module(x):
@@ -81,84 +73,6 @@ def is_floating(dtype):
     return dtype.kind == "f"
 
 
-def get_num_threads():
-    """How many threads large elementwise ops use (all the CPUs unless changed)."""
-    return _num_threads
-
-
-def set_num_threads(n):
-    """Use `n` threads for large elementwise ops (BLAS keeps its own setting)."""
-    global _num_threads, _workers
-    if int(n) < 1:
-        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
-    _num_threads = int(n)
-    if _workers is not None:
-        _workers.shutdown()
-        _workers = None
-
-
-def ufunc(f, *args, out=None):
-    """`f(*args, out=out)` for a ufunc `f`, computed in slices along the first dimension on
-    `get_num_threads()` threads when the result is large: numpy runs one thread per call but
-    releases the GIL inside its loops, so the slices run at once. Each element's value does
-    not depend on the split, so this equals the plain call, which small results, cupy
-    arrays and results whose first dimension cannot be split take."""
-    first = args[0] if hasattr(args[0], "shape") else args[-1]
-    n = _num_threads
-    if n < 2 or type(first) is not np.ndarray or first.size < PARALLEL_MIN_SIZE:
-        return f(*args, out=out)
-    shapes = {np.shape(a) for a in args}
-    shape = first.shape if len(shapes) == 1 else np.broadcast_shapes(*shapes)
-    if shape[0] < n or (out is not None and out.shape != shape):
-        return f(*args, out=out)
-    if out is None:
-        probe = f(*(a.ravel()[:1] if np.ndim(a) else a for a in args))
-        out = np.empty(shape, probe.dtype)
-    bounds = [shape[0] * i // n for i in range(n + 1)]
-    pieces = [[_rows(a, lo, hi, len(shape)) for a in args] + [out[lo:hi]]
-              for lo, hi in zip(bounds[:-1], bounds[1:])]
-    futures = [thread_pool().submit(_call, f, piece) for piece in pieces[1:]]
-    _call(f, pieces[0])
-    for future in futures:
-        future.result()
-    return out
-
-
-def _rows(a, lo, hi, ndim):
-    """Rows lo:hi of an operand that spans the result's first dimension, else the operand
-    whole (a scalar, or an operand broadcast along that dimension)."""
-    if np.ndim(a) < ndim or a.shape[0] == 1:
-        return a
-    return a[lo:hi]
-
-
-def _call(f, piece):
-    f(*piece[:-1], out=piece[-1])
-
-
-def thread_pool():
-    """The worker threads shared by large elementwise ops and optimiser updates."""
-    global _workers
-    if _workers is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _workers = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="nnlab")
-    return _workers
-
-
-def blas_threads_limit():
-    """threadpoolctl's controller of the loaded BLAS (`.limit(limits=1, user_api="blas")`
-    runs it on one thread, for code that shares its own work among `thread_pool()`), made
-    once; None where threadpoolctl cannot be imported."""
-    global _blas_controller
-    if _blas_controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas_controller = ThreadpoolController()
-        except ImportError:  # pragma: no cover - a declared dependency
-            _blas_controller = False
-    return _blas_controller or None
-
-
 def get_default_dtype():
     return _default_dtype
 
@@ -200,27 +114,3 @@ def special_functions(x):
         return cupyx.scipy.special
     import scipy.special
     return scipy.special
-
-
-def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=256 << 20):
-    """Let glibc keep freed arrays' memory for reuse instead of returning it to the OS.
-
-    A training step allocates and frees the same few-MB temporaries every time. By default
-    glibc serves each with a fresh mmap and unmaps it when freed, so every step page-faults
-    all of its memory in again (about 30 ms per step on a 1M-element chain of 20 ops).
-    Serving them from the heap and trimming it only past `trim_threshold` is what a caching
-    allocator (PyTorch's) achieves. Returns True if glibc accepted both settings; called once
-    at import unless NNLAB_KEEP_FREED_MEMORY=0."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:   # not glibc (musl, ...)
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, mmap_threshold)
-                and libc.mallopt(m_trim_threshold, trim_threshold))
-
-
-if os.environ.get("NNLAB_KEEP_FREED_MEMORY", "1") != "0":
-    keep_freed_memory()

@@ -17,6 +17,7 @@
 import argparse
 import sys
 
+from . import parallel
 from .train import recipes
 from .train.callbacks import Callback
 from .train.checkpoint import CheckpointError
@@ -290,6 +291,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    parallel.keep_freed_memory()
     try:
         return args.func(args)
     except (NonFiniteError, CheckpointError, FileNotFoundError, ValueError) as e:

@@ -107,14 +107,20 @@ NOT_GRADCHECKED = {   # at kinks the finite difference straddles them; the rest 
     "log_softmax_offset"}
 
 
+# float32 cases whose torch values are less exact than float32 allows on some CPUs: torch's
+# vectorised tanh (AVX2 builds) saturates to exactly -1 near x = -5, so its gelu'(-5.08) is
+# 0 where the exact value is -9.2e-7 (nnlab gives -1.05e-6): an absolute 1e-5 covers it.
+FLOAT32_ATOL = {"gelu_tanh_wide": 1e-5}
+
+
 def params(cases):
-    return [pytest.param(c[1], c[2], c[3:], id=c[0]) for c in cases]
+    return [pytest.param(c[1], c[2], c[3:], FLOAT32_ATOL.get(c[0]), id=c[0]) for c in cases]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("nn_fn, torch_fn, args", params(CASES))
-def test_against_torch(nn_fn, torch_fn, args, dtype):
-    check_op(nn_fn, torch_fn, *args, dtype=dtype)
+@pytest.mark.parametrize("nn_fn, torch_fn, args, atol32", params(CASES))
+def test_against_torch(nn_fn, torch_fn, args, atol32, dtype):
+    check_op(nn_fn, torch_fn, *args, dtype=dtype, atol=atol32 if dtype == np.float32 else None)
 
 
 @pytest.mark.parametrize("nn_fn, torch_fn, args", [

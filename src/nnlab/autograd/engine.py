@@ -9,7 +9,8 @@ import heapq
 import itertools
 import sys
 
-from ..backend import get_array_module, ufunc
+from ..backend import get_array_module
+from ..parallel import ufunc
 from . import grad_mode
 from .function import _check_finite
 from .tensor import Tensor

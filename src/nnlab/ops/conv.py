@@ -15,7 +15,8 @@ and never a scatter per element.
 import itertools
 
 from ..autograd.function import Function
-from ..backend import get_array_module, ufunc
+from ..backend import get_array_module
+from ..parallel import ufunc
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=(0, 0), dilation=1):

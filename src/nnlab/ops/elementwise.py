@@ -7,7 +7,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module, get_default_dtype, special_functions, ufunc
+from ..backend import get_array_module, get_default_dtype, special_functions
+from ..parallel import ufunc
 from .broadcast import sum_to
 from .convert import cast
 

@@ -7,7 +7,7 @@
 A subclass names its defaults, validates them, and says how one parameter is updated:
 `_update(param, grad, state, group)` on arrays: create the state, count the step, and
 call its elementwise rule from `functional` through `apply_rule` (which runs a large
-parameter in cache-sized pieces on the backend's threads). The shell walks the groups,
+parameter in cache-sized pieces on `parallel`'s threads). The shell walks the groups,
 skips parameters without a gradient, keeps the state and bumps each changed parameter's
 version counter, so a graph that saved the old values errors in backward instead of
 giving a silently wrong gradient.
@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import backend
+from .. import parallel
 from ..autograd.engine import zero_grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
@@ -47,7 +47,7 @@ def check(ok, owner, message):
 def apply_rule(rule, param, grad, state, **hyperparameters):
     """`rule(param, grad, state, **hyperparameters)`. A large numpy parameter is split into
     pieces of PIECE elements (matching slices of param, grad and the state arrays of its
-    shape), shared among `backend.get_num_threads()` threads: the rule is elementwise and
+    shape), shared among `parallel.get_num_threads()` threads: the rule is elementwise and
     numpy releases the GIL in its loops, so this equals one call, only faster."""
     arrays = {k: v for k, v in state.items() if getattr(v, "shape", None) == param.shape}
     if (type(param) is not np.ndarray or param.size < 2 * PIECE or grad.shape != param.shape
@@ -63,9 +63,9 @@ def apply_rule(rule, param, grad, state, **hyperparameters):
             p, g, *rest = (a[start:min(start + PIECE, hi)] for a in flat)
             rule(p, g, {**state, **dict(zip(names, rest))}, **hyperparameters)
 
-    n, k = param.size, backend.get_num_threads()
+    n, k = param.size, parallel.get_num_threads()
     bounds = [n * i // k for i in range(k + 1)]
-    futures = [backend.thread_pool().submit(run, lo, hi)
+    futures = [parallel.thread_pool().submit(run, lo, hi)
                for lo, hi in zip(bounds[1:-1], bounds[2:])]
     run(bounds[0], bounds[1])
     for future in futures:

@@ -20,7 +20,7 @@ import math
 import os
 import time
 
-from .. import ops
+from .. import ops, parallel
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from . import checkpoint as ckpt
@@ -199,6 +199,7 @@ class Trainer:
         checkpoint's epoch). Returns the History."""
         self.train_loader, self.val_loader, self.epochs = train_loader, val_loader, int(epochs)
         self.stop_training, self.error = False, None
+        parallel.keep_freed_memory()   # a training step's temporaries reuse freed memory
         if resume is not None:
             self.load_checkpoint(resume)
         try:

@@ -9,9 +9,10 @@ import math
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, get_default_dtype, ufunc
+from ...backend import get_array_module, get_default_dtype
 from ...ops import elementwise, reshape
 from ...ops.elementwise import erf, exp, log, log1p, where
+from ...parallel import ufunc
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

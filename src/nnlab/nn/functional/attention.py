@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ... import backend
+from ... import parallel
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
@@ -240,9 +240,9 @@ PARALLEL_MIN_SCORES = 1 << 20   # B L S below this: one thread
 _RESCALE_LIMIT = 2.0 ** 64      # a tile's row sum of e^(s - m) above this raises m
 def _workers(xp, scores):
     """How many threads to share `scores` (= B L S) tile elements among."""
-    n = backend.get_num_threads()
+    n = parallel.get_num_threads()
     if xp is not np or n < 2 or scores < PARALLEL_MIN_SCORES \
-            or backend.blas_threads_limit() is None:
+            or parallel.blas_threads_limit() is None:
         return 1
     return n
 
@@ -252,8 +252,8 @@ def _in_parallel(job, starts, workers):
     tiles differ in cost), on this thread and the pool's, BLAS on one thread each."""
     if workers == 1 or len(starts) == 1:
         return [job(starts)]
-    with backend.blas_threads_limit().limit(limits=1, user_api="blas"):
-        futures = [backend.thread_pool().submit(job, starts[i::workers])
+    with parallel.blas_threads_limit().limit(limits=1, user_api="blas"):
+        futures = [parallel.thread_pool().submit(job, starts[i::workers])
                    for i in range(1, workers)]
         first = job(starts[::workers])
         return [first] + [f.result() for f in futures]

@@ -17,7 +17,8 @@ from ... import backend
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, ufunc
+from ...backend import get_array_module
+from ...parallel import ufunc
 
 
 class MaskedScale(Function):

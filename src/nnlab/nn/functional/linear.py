@@ -2,11 +2,12 @@
 `embedding` (rows of a table), with any number of leading dims, as PyTorch."""
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, ufunc
+from ...backend import get_array_module
 from ...ops.elementwise import where
 from ...ops.index import IndexSelect, _index_array
 from ...ops.linalg import MatMul, einsum
 from ...ops.shape import reshape
+from ...parallel import ufunc
 
 
 def _shape(t):

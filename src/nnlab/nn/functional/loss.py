@@ -23,7 +23,8 @@ import numpy as np
 from ... import ops
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, ufunc
+from ...backend import get_array_module
+from ...parallel import ufunc
 
 _REDUCTIONS = ("none", "mean", "sum")
 _BCE_EPS = 1e-12   # torch's floor on x (1 - x) in the gradient of binary_cross_entropy

@@ -30,10 +30,11 @@ import numpy as np
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, ufunc
+from ...backend import get_array_module
 from ...ops import elementwise
 from ...ops.broadcast import sum_to
 from ...ops.shape import reshape
+from ...parallel import ufunc
 
 # -- the fused normalisation ----------------------------------------------------------
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -39,7 +39,8 @@ from ...autograd import grad_mode
 from ...autograd.engine import grad
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, ufunc
+from ...backend import get_array_module
+from ...parallel import ufunc
 from .recurrent_cells import sequence_composed, step_masks
 
 

@@ -1,21 +1,21 @@
-"""The backend seam: the threaded ufunc path equals the plain call (its twin), and the
+"""The parallel floor: the threaded ufunc path equals the plain call (its twin), and the
 allocator setting is accepted where glibc is present."""
 import sys
 
 import numpy as np
 import pytest
 
-from nnlab import backend
+from nnlab import parallel
 
-BIG = backend.PARALLEL_MIN_SIZE * 2
+BIG = parallel.PARALLEL_MIN_SIZE * 2
 
 
 @pytest.fixture(params=[1, 2, 3])
 def threads(request):
-    before = backend.get_num_threads()
-    backend.set_num_threads(request.param)
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(request.param)
     yield request.param
-    backend.set_num_threads(before)
+    parallel.set_num_threads(before)
 
 
 @pytest.mark.parametrize("f, make_args", [
@@ -31,7 +31,7 @@ def threads(request):
 def test_threaded_ufunc_equals_plain_call(threads, f, make_args):
     args = make_args(np.random.default_rng(0))
     plain = f(*args)
-    threaded = backend.ufunc(f, *args)
+    threaded = parallel.ufunc(f, *args)
     assert threaded.dtype == plain.dtype and threaded.shape == plain.shape
     np.testing.assert_array_equal(threaded, plain)
 
@@ -39,15 +39,15 @@ def test_threaded_ufunc_equals_plain_call(threads, f, make_args):
 def test_threaded_ufunc_writes_in_place(threads):
     x = np.random.default_rng(1).standard_normal(BIG).astype(np.float32)
     expected = x * x
-    assert backend.ufunc(np.multiply, x, x, out=x) is x
+    assert parallel.ufunc(np.multiply, x, x, out=x) is x
     np.testing.assert_array_equal(x, expected)
 
 
 def test_set_num_threads_rejects_nonpositive():
     with pytest.raises(ValueError, match="positive number of threads"):
-        backend.set_num_threads(0)
+        parallel.set_num_threads(0)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
 def test_keep_freed_memory_is_accepted_by_glibc():
-    assert backend.keep_freed_memory() is True
+    assert parallel.keep_freed_memory() is True
