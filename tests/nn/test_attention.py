@@ -188,19 +188,22 @@ def test_flash_through_sdpa_matches_torch(kwargs):
              lambda *a: TF.scaled_dot_product_attention(*a, **kwargs), *args)
 
 
-def test_flash_gradcheck():
-    check_grad(lambda q, k, v: F.flash_attention(q, k, v, True, None, 2),
-               randn(2, 5, 3, seed=16), randn(2, 5, 3, seed=17), randn(2, 5, 2, seed=18),
-               second_order=False)
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_flash_gradcheck_and_gradgradcheck(is_causal):
+    check_grad(lambda q, k, v: F.flash_attention(q, k, v, is_causal, None, 2),
+               randn(2, 5, 3, seed=16), randn(2, 5, 3, seed=17), randn(2, 5, 2, seed=18))
 
 
-def test_flash_create_graph_is_an_error():
+def test_flash_second_derivatives_equal_the_math_paths():
     q, k, v = (nnlab.tensor(randn(1, 4, 3, seed=s), requires_grad=True) for s in (19, 20, 21))
-    out = F.flash_attention(q, k, v)
-    with pytest.raises(RuntimeError, match="create_graph.*backend='math'"):
-        nn_grad(out.sum(), q, create_graph=True)
-    (gq,) = nn_grad(F.scaled_dot_product_attention(q, k, v).sum(), q, create_graph=True)
-    assert gq.requires_grad   # the math path takes second derivatives
+    w = nnlab.tensor(randn(1, 4, 3, seed=22))
+    found = []
+    for attention in (F.flash_attention, F.scaled_dot_product_attention):
+        (gq,) = nn_grad((attention(q, k, v) ** 2).sum(), q, create_graph=True)
+        assert gq.requires_grad
+        found.append(nn_grad((gq * w).sum(), (q, k, v)))
+    for a, b in zip(*found):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def _peak_bytes(fn):

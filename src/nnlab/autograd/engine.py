@@ -134,7 +134,7 @@ def _walk(roots, targets, retain_graph, create_graph, accumulate):
                 xp = get_array_module(next(g for g in grads if g is not None).data)
                 grads = [g if g is not None else Tensor._make(xp.zeros(shape, dtype))
                          for g, (shape, dtype) in zip(grads, node._output_meta)]
-            in_grads = node.backward(node, *grads)
+            in_grads = node._backward(grads)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if len(in_grads) > len(node._edges):

@@ -62,7 +62,16 @@ class Function:
     def saved_tensors(self):
         """The saved items as Tensors: inputs and outputs keep their graph; a saved
         tensor changed in place since the forward pass is an error."""
-        saved = self._saved
+        return self._unpack(self._saved)
+
+    @property
+    def saved_arrays(self):
+        """The saved items as arrays (None stays None), checked as `saved_tensors`: for
+        backward passes written in array code."""
+        return tuple(t.data if isinstance(t, Tensor) else t for t in self.saved_tensors)
+
+    def _unpack(self, saved):
+        """Entries of `_resolve_saved` back to Tensors, each checked against its version."""
         if saved is _FREED:
             raise RuntimeError(
                 f"{self.name()}: trying to backward through the graph a second time (or to "
@@ -88,6 +97,10 @@ class Function:
                 t._version_counter = cell
                 out.append(t)
         return tuple(out)
+
+    def _backward(self, grads):
+        """The gradients of this node's inputs from its outputs' (the engine's call)."""
+        return self.backward(self, *grads)
 
     @classmethod
     def name(cls):

@@ -29,6 +29,8 @@ from .creation import (
 from .elementwise import (
                        abs,
                        add,
+                       arctan,
+                       atan,
                        ceil,
                        clamp,
                        clip,

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.fused import FusedFunction
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, get_default_dtype, special_functions
 from ..parallel import ufunc
@@ -297,8 +298,10 @@ class Tanh(Function):
         return TanhGrad.apply(gy, y)  # d tanh = 1 - tanh^2
 
 
-class TanhGrad(Function):
-    """gy (1 - y^2), the backward of tanh, in one buffer (composed twin: gy * (1 - y * y))."""
+class TanhGrad(FusedFunction):
+    """gy (1 - y^2), the backward of tanh, in one buffer."""
+
+    twin = staticmethod(lambda gy, y: gy * (1 - y * y))
 
     @staticmethod
     def forward(ctx, gy, y):
@@ -332,8 +335,10 @@ class Sigmoid(Function):
         return SigmoidGrad.apply(gy, y)  # d sigma = sigma (1 - sigma)
 
 
-class SigmoidGrad(Function):
-    """gy y (1 - y), the backward of sigmoid, in one buffer (twin: gy * y * (1 - y))."""
+class SigmoidGrad(FusedFunction):
+    """gy y (1 - y), the backward of sigmoid, in one buffer."""
+
+    twin = staticmethod(lambda gy, y: gy * y * (1 - y))
 
     @staticmethod
     def forward(ctx, gy, y):
@@ -361,6 +366,33 @@ class Relu(Function):
     def backward(ctx, gy):
         positive, = ctx.saved_tensors
         return gy * positive  # d relu = 1 where x > 0, else 0
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ufunc(get_array_module(x).arctan, x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (x * x + 1)  # d atan(x) = 1 / (1 + x^2)
+
+
+class Softplus(Function):
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): finite for any x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * sigmoid(x)  # d softplus = sigmoid
 
 
 class Erf(Function):
@@ -561,6 +593,18 @@ def sigmoid(input):
 
 def relu(input):
     return Relu.apply(input)
+
+
+def atan(input):
+    return Atan.apply(_floating(input))
+
+
+arctan = atan
+
+
+def softplus(input):
+    """log(1 + e^x), finite for any x (nn.functional.softplus adds beta and threshold)."""
+    return Softplus.apply(_floating(input))
 
 
 def erf(input):

@@ -492,3 +492,43 @@ def segment_max(data, segment_ids, num_segments=None):
     of each segment and feature, the first such row on ties (torch's amax splits it)."""
     ids, num_segments = _segments(data, segment_ids, num_segments, "segment_max")
     return SegmentMax.apply(data, ids, num_segments)
+
+
+# -- runs of slices (a resampling's index) ------------------------------------------
+class Take(Function):
+    """y = x's slices `index` along `dim` for a non-decreasing index (a resampling's):
+    y[..., j, ...] = x[..., index[j], ...]. dL/dx = SumRuns(dL/dy)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        xp = get_array_module(x)
+        ctx.args = (dim, index, x.shape[dim])
+        return xp.take(x, xp.asarray(index), axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return SumRuns.apply(gy, *ctx.args)
+
+
+class SumRuns(Function):
+    """The adjoint of Take: x[..., i, ...] = sum of g[..., j, ...] over the run of j with
+    index[j] = i (0 where there is none). Pass r adds every run's r-th slab at once (a zero
+    slab for runs shorter than r), as many passes as the longest run: no scatter."""
+
+    @staticmethod
+    def forward(ctx, g, dim, index, n):
+        xp = get_array_module(g)
+        ctx.args = (dim, index)
+        inputs = np.arange(n)
+        starts = np.searchsorted(index, inputs)
+        lengths = np.searchsorted(index, inputs, side="right") - starts
+        blank = xp.zeros(g.shape[:dim] + (1,) + g.shape[dim + 1:], dtype=g.dtype)
+        g = xp.concatenate([g, blank], axis=dim)   # slab index.size: zeros
+        x = xp.take(g, xp.asarray(np.where(lengths > 0, starts, index.size)), axis=dim)
+        for r in range(1, int(lengths.max())):
+            x += xp.take(g, xp.asarray(np.where(lengths > r, starts + r, index.size)), axis=dim)
+        return x
+
+    @staticmethod
+    def backward(ctx, gx):
+        return Take.apply(gx, *ctx.args)

@@ -2,17 +2,14 @@
 of the gradient at kinks: relu'(0) = 0, leaky_relu'(0) = negative_slope, hardtanh' = 0 at
 its bounds).
 
-Each is a composition of ops, so its gradient is itself differentiable; the one primitive
-of its own here is `Atan` (numpy has arctan, nnlab.ops has no atan).
+Each is a composition of ops, so its gradient is itself differentiable.
 """
 import math
 
-from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module, get_default_dtype
+from ...backend import get_default_dtype
 from ...ops import elementwise, reshape
 from ...ops.elementwise import erf, exp, log, log1p, where
-from ...parallel import ufunc
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -21,18 +18,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 def _floating(x):
     """An integer tensor as the default float dtype (activations are float maps)."""
     return x if x.dtype.kind == "f" else x.to(get_default_dtype())
-
-
-class Atan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ufunc(get_array_module(x).arctan, x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return gy / (x * x + 1)  # d atan(x) = 1 / (1 + x^2)
 
 
 def relu(input, inplace=False):
@@ -123,7 +108,7 @@ def tanh(input):
 
 def arctan(input):
     """atan(x), a bounded activation with range (-pi/2, pi/2)."""
-    return Atan.apply(_floating(input))
+    return elementwise.atan(input)
 
 
 def _softmax_dim(op, dim, ndim):

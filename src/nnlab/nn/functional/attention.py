@@ -15,16 +15,15 @@ Two paths compute it:
   backward) in array code: it walks Br x Bc tiles of queries and keys, holds no more of
   the L x S matrix than one tile per thread, saves only Q, K, V, the output O and the
   per-row log-sum-exp, and recomputes each tile of probabilities in the backward pass. It
-  takes no mask but is_causal, no dropout, and no create_graph; the math path is its
-  tested twin.
+  takes no mask but is_causal and no dropout; the math path is its twin, which
+  create_graph=True differentiates (second derivatives cost what the math path costs).
 """
 import math
 
 import numpy as np
 
 from ... import parallel
-from ...autograd import grad_mode
-from ...autograd.function import Function
+from ...autograd.fused import FusedKernel
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...ops.broadcast import broadcast_to
@@ -165,7 +164,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     heads. A fully masked row gives zeros.
 
     backend: None or "math", composed ops (twice differentiable); "flash", the tiled
-    `flash_attention` (no attn_mask, no dropout, no create_graph)."""
+    `flash_attention` (no attn_mask, no dropout; create_graph differentiates the math path)."""
     op = "scaled_dot_product_attention"
     if backend not in BACKENDS:
         raise ValueError(f"{op}: backend must be None, 'math' or 'flash', got {backend!r}")
@@ -347,9 +346,16 @@ def _backward_columns(xp, ops, grads, starts, blocks, is_causal, need):
     return dq
 
 
-class FlashAttention(Function):
+def _flash_twin(q, k, v, is_causal, scale, blocks):
+    """FlashAttention's twin: the math path, composed of differentiable ops."""
+    return _attention_math(q, k, v, None, 0.0, is_causal, scale)
+
+
+class FlashAttention(FusedKernel):
     """O = softmax(Q K^T scale) V by tiles (see the comment above); q (..., L, E),
     k (..., S, E), v (..., S, Ev) with equal batch dimensions."""
+
+    twin = staticmethod(_flash_twin)
 
     @staticmethod
     def forward(ctx, q, k, v, is_causal, scale, blocks):
@@ -373,12 +379,7 @@ class FlashAttention(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        if grad_mode.is_grad_enabled():
-            raise RuntimeError(
-                "flash_attention: create_graph=True (a second derivative) is not supported "
-                "by the fused flash backward; use scaled_dot_product_attention(..., "
-                "backend='math'), which is composed of differentiable ops")
-        q, k, v, out, lse = (t.data for t in ctx.saved_tensors)
+        q, k, v, out, lse = ctx.saved_arrays
         shapes = (q.shape, k.shape, v.shape)
         need = ctx.needs_input_grad[:3]
         xp = get_array_module(q)
@@ -387,7 +388,7 @@ class FlashAttention(Function):
         qs = (q * q.dtype.type(ctx.scale)).reshape(-1, length, e)  # (B, L, E)
         nb = qs.shape[0]
         k = k.reshape(nb, source, e)
-        do = xp.ascontiguousarray(gy.data.reshape(nb, length, ev))
+        do = xp.ascontiguousarray(gy.reshape(nb, length, ev))
         delta = xp.einsum("ble,ble->bl", do, out.reshape(nb, length, ev))  # D = rowsum(dO O)
         ops = (qs, _augment(xp, qs, -lse[..., 0]),                # [Q s, -L]
                _augment(xp, k, 1).swapaxes(1, 2).copy(), k,       # [K, 1]^T, K
@@ -404,7 +405,7 @@ class FlashAttention(Function):
             for part in parts[1:]:
                 dq += part
             dq *= q.dtype.type(ctx.scale)                         # dQ = scale dS K
-        return tuple(None if g is None else Tensor._make(g.reshape(shape))
+        return tuple(None if g is None else g.reshape(shape)
                      for g, shape in zip((dq,) + grads, shapes))
 
 
@@ -425,7 +426,7 @@ def flash_attention(q, k, v, is_causal=False, scale=None, block_size=None):
     block_size = (Br, Bc)) with an online softmax and never hold the L x S matrix; memory
     beyond Q, K, V, O and their gradients is O(L + Br Bc) per batch element. is_causal is
     the only mask (top-left aligned, as torch); tiles wholly above the diagonal are skipped.
-    No create_graph: a second derivative raises (use scaled_dot_product_attention).
+    Under create_graph=True autograd differentiates the math path (its twin) instead.
     block_size None is FLASH_BLOCK_SIZE (256: on 2 cores 128 took ~20% longer, 512 ~10%)."""
     op = "flash_attention"
     block_size = FLASH_BLOCK_SIZE if block_size is None else block_size

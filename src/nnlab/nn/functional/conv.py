@@ -13,19 +13,16 @@ A convolution is im2col and one GEMM per group:
 `Convolution` is that, fused: forward and backward in array code, the windows laid out
 (C_in k, N L) so that each product is a single GEMM over the batch. `conv_composed` is
 its twin built from the `Im2col` / `MatMul` / `Col2im` primitives, autograd doing the
-backward; the tests hold the two equal, and under create_graph=True the fused backward
-evaluates the same formulas in those Tensor ops, so second derivatives are exact.
+backward; the tests hold the two equal, and under create_graph=True autograd
+differentiates the twin (autograd/fused.py), so second derivatives are exact.
 
 A transposed convolution is the adjoint of a convolution's input map: cols = W^T x, then
 col2im onto the output, of size (n - 1) s - 2p + d (k - 1) + output_padding + 1.
 """
 import math
 
-from ...autograd import grad_mode
-from ...autograd.function import Function
-from ...autograd.tensor import Tensor
+from ...autograd.fused import FusedKernel
 from ...backend import get_array_module
-from ...ops.broadcast import sum_to
 from ...ops.conv import col2im, col2im_array, im2col, im2col_array, window_args
 from ...ops.linalg import MatMul
 from ...ops.shape import reshape
@@ -95,66 +92,6 @@ def _conv_array(x, weight, bias, stride, padding, dilation, groups):
     return result, cols
 
 
-class Convolution(Function):
-    """y = W * x + b over the spatial axes of x (N, C_in, *spatial), padding as (lo, hi)
-    pairs; forward and backward in array code (see the module docstring)."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        y, cols = _conv_array(x, weight, bias, stride, padding, dilation, groups)
-        ctx.geometry = (stride, padding, dilation, groups)
-        ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, weight, cols = ctx.saved_tensors
-        if grad_mode.is_grad_enabled():  # create_graph: the same formulas in Tensor ops
-            return _convolution_backward_ops(ctx, gy, x, weight)
-        stride, padding, dilation, groups = ctx.geometry
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        xp = get_array_module(gy.data)
-        n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
-        delta = xp.ascontiguousarray(gy.data.reshape(n, c_out, -1).swapaxes(0, 1))
-        delta = delta.reshape(groups, c_out // groups, -1)        # (G, C_out/G, N L)
-        dx = dw = db = None
-        if need_x:  # dL/dx = col2im(W^T delta)
-            w = weight.data.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G k)
-            dcols = xp.matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
-            dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + gy.shape[2:])
-            dx = Tensor._make(col2im_array(dcols, x.shape, kernel, stride, padding, dilation,
-                                           batch_last=True))
-        if need_w:  # dL/dW = delta cols^T, as (cols delta^T)^T: BLAS is faster that way
-            dw = xp.matmul(cols.data, delta.swapaxes(1, 2)).swapaxes(1, 2)
-            dw = Tensor._make(xp.ascontiguousarray(dw).reshape(weight.shape))
-        if need_b:  # dL/db = sum of delta over the batch and the positions
-            db = Tensor._make(delta.sum(-1).reshape(c_out))
-        return dx, dw, db
-
-
-def _convolution_backward_ops(ctx, gy, x, weight):
-    """Convolution's backward in Tensor ops (im2col, MatMul, col2im), differentiable in
-    gy, x and weight: second derivatives."""
-    stride, padding, dilation, groups = ctx.geometry
-    need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    n, c_out, kernel = x.shape[0], weight.shape[0], tuple(weight.shape[2:])
-    out = tuple(gy.shape[2:])
-    delta = reshape(gy, (n, groups, c_out // groups, -1))         # (N, G, C_out/G, L)
-    w = reshape(weight, (groups, c_out // groups, -1))            # (G, C_out/G, C_in/G k)
-    dx = dw = db = None
-    if need_x:
-        dcols = MatMul.apply(w, delta, True, False)               # (N, G, C_in/G k, L)
-        dcols = reshape(dcols, (n, x.shape[1]) + kernel + out)    # (N, C_in, *k, *out)
-        dx = col2im(dcols, x.shape, kernel, stride, padding, dilation)
-    if need_w:
-        cols = im2col(x, kernel, stride, padding, dilation)      # (N, C_in, *k, *out)
-        cols = reshape(cols, (n, groups, -1, math.prod(out)))     # (N, G, C_in/G k, L)
-        dw = reshape(sum_to(MatMul.apply(delta, cols, False, True), w.shape), weight.shape)
-    if need_b:
-        db = gy.sum((0,) + tuple(range(2, gy.ndim)))
-    return dx, dw, db
-
-
 def conv_composed(input, weight, bias, stride, padding, dilation, groups):
     """The twin of `Convolution` built from primitives: im2col, a GEMM per group, a bias
     add; padding as (lo, hi) pairs."""
@@ -165,6 +102,42 @@ def conv_composed(input, weight, bias, stride, padding, dilation, groups):
     w = reshape(weight, (groups, c_out // groups, -1))            # (G, C_out/G, C_in/G k)
     y = reshape(MatMul.apply(w, cols), (n, c_out) + out)          # (N, C_out, *out)
     return y if bias is None else y + reshape(bias, (c_out,) + (1,) * len(out))
+
+
+class Convolution(FusedKernel):
+    """y = W * x + b over the spatial axes of x (N, C_in, *spatial), padding as (lo, hi)
+    pairs; forward and backward in array code (see the module docstring)."""
+
+    twin = staticmethod(conv_composed)
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        y, cols = _conv_array(x, weight, bias, stride, padding, dilation, groups)
+        ctx.geometry = (stride, padding, dilation, groups)
+        ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, weight, cols = ctx.saved_arrays
+        stride, padding, dilation, groups = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = get_array_module(gy)
+        n, c_out, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
+        delta = xp.ascontiguousarray(gy.reshape(n, c_out, -1).swapaxes(0, 1))
+        delta = delta.reshape(groups, c_out // groups, -1)        # (G, C_out/G, N L)
+        dx = dw = db = None
+        if need_x:  # dL/dx = col2im(W^T delta)
+            w = weight.reshape(groups, c_out // groups, -1)       # (G, C_out/G, C_in/G k)
+            dcols = xp.matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
+            dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + gy.shape[2:])
+            dx = col2im_array(dcols, x.shape, kernel, stride, padding, dilation, batch_last=True)
+        if need_w:  # dL/dW = delta cols^T, as (cols delta^T)^T: BLAS is faster that way
+            dw = xp.matmul(cols, delta.swapaxes(1, 2)).swapaxes(1, 2)
+            dw = xp.ascontiguousarray(dw).reshape(weight.shape)
+        if need_b:  # dL/db = sum of delta over the batch and the positions
+            db = delta.sum(-1).reshape(c_out)
+        return dx, dw, db
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, op, fused=True):

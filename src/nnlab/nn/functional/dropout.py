@@ -15,14 +15,17 @@ import numpy as np
 
 from ... import backend
 from ...autograd import grad_mode
-from ...autograd.function import Function
+from ...autograd.fused import FusedFunction
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...parallel import ufunc
 
 
-class MaskedScale(Function):
-    """y = x * mask for a constant mask (the dropout mask, already scaled)."""
+class MaskedScale(FusedFunction):
+    """y = x * mask for a constant mask (the dropout mask, already scaled): unlike Mul it
+    keeps only the mask for backward."""
+
+    twin = staticmethod(lambda x, mask: x * mask)
 
     @staticmethod
     def forward(ctx, x, mask):

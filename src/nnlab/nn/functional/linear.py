@@ -1,6 +1,6 @@
 """Linear maps and lookups: `linear` (y = x W^T + b), `bilinear` (y = x1^T W x2 + b) and
 `embedding` (rows of a table), with any number of leading dims, as PyTorch."""
-from ...autograd.function import Function
+from ...autograd.fused import FusedFunction
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...ops.elementwise import where
@@ -14,10 +14,12 @@ def _shape(t):
     return tuple(t.shape)
 
 
-class Affine(Function):
+class Affine(FusedFunction):
     """y = x W^T + b for x (N, in), W (out, in), b (out,): one GEMM, the bias added into its
-    result in place, one graph node (the composed twin is MatMul then add; the two are
-    held equal by a test). Its backward is Tensor ops, so it is differentiable twice."""
+    result in place, one graph node. Its backward is Tensor ops, so it is differentiable
+    twice."""
+
+    twin = staticmethod(lambda x, w, b: MatMul.apply(x, w, False, True) + b)
 
     @staticmethod
     def forward(ctx, x, w, b):

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ... import ops
-from ...autograd.function import Function
+from ...autograd.fused import FusedFunction
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...parallel import ufunc
@@ -155,8 +155,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 # -- binary ----------------------------------------------------------------------------
-class BinaryCrossEntropy(Function):
+def _binary_cross_entropy_composed(x, y):
+    """BinaryCrossEntropy's twin, composed of ops."""
+    return -(y * ops.clamp(ops.log(x), min=-100) + (1 - y) * ops.clamp(ops.log(1 - x), min=-100))
+
+
+class BinaryCrossEntropy(FusedFunction):
     """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 (as torch)."""
+
+    twin = staticmethod(_binary_cross_entropy_composed)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -212,24 +219,19 @@ def _broadcast_weight(op, name, weight, input):
     return ops.broadcast_to(weight, input.shape)
 
 
-class Softplus(Function):
-    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): finite for any x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        xp = get_array_module(x)
-        ctx.save_for_backward(x)
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return gy * ops.sigmoid(x)  # d softplus = sigmoid
+def _binary_cross_entropy_with_logits_composed(x, y, pos_weight):
+    """BinaryCrossEntropyWithLogits's twin, composed of ops."""
+    softplus_neg = ops.elementwise.softplus(-x)
+    if pos_weight is None:
+        return (1 - y) * x + softplus_neg
+    return (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus_neg
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(FusedFunction):
     """(1 - y) x + l softplus(-x) elementwise, with l = 1 + (p - 1) y for the positive
     weight p (l = 1 without one: max(x, 0) - x y + log1p(exp(-|x|))); finite for any x."""
+
+    twin = staticmethod(_binary_cross_entropy_with_logits_composed)
 
     @staticmethod
     def forward(ctx, x, y, pos_weight):
@@ -250,11 +252,11 @@ class BinaryCrossEntropyWithLogits(Function):
             s = ops.sigmoid(x)
             gx = gy * (s - y if p is None else (1 + (p - 1) * y) * s - p * y)
         if need_y or need_p:
-            softplus_neg = Softplus.apply(-x)
+            softplus_neg = ops.elementwise.softplus(-x)
             if need_y:
                 gt = gy * (-x if p is None else (p - 1) * softplus_neg - x)
             if need_p:
-                gp = gy * y * softplus_neg
+                gp = ops.sum_to(gy * y * softplus_neg, p.shape)
         return gx, gt, gp
 
 
@@ -393,9 +395,25 @@ class _ClassTargets:
         return gy
 
 
-class CrossEntropy(Function):
+def _cross_entropy_rows_composed(z, targets):
+    """CrossEntropy's twin: the reduced sum over rows of -sum_c b_c log softmax(z)_c (b as
+    in `_ClassTargets`: the weighted, smoothed one-hot), composed of ops."""
+    logp = z - ops.logsumexp(z, 1, keepdim=True)
+    return targets.reduce(-(logp * _constant(targets.dense_b(z.data))).sum(1))
+
+
+def _cross_entropy_grad_composed(gy, z, p, targets):
+    """CrossEntropyGrad's twin: scale(gy) (a softmax(z) - b), composed of ops (p unused)."""
+    a = _constant(targets.a.reshape(-1, 1))
+    p = ops.exp(z - ops.logsumexp(z, 1, keepdim=True))
+    return targets.scale(gy) * (a * p - _constant(targets.dense_b(z.data)))
+
+
+class CrossEntropy(FusedFunction):
     """log-softmax + NLL fused over the rows of z (M, C) for class-index targets: the loss
     by log-sum-exp, its gradient (softmax(z) - y) * scale in array code (CrossEntropyGrad)."""
+
+    twin = staticmethod(_cross_entropy_rows_composed)
 
     @staticmethod
     def forward(ctx, z, targets):
@@ -406,31 +424,28 @@ class CrossEntropy(Function):
         logp = ufunc(xp.subtract, shifted, xp.log(total), out=shifted)
         loss = targets.reduce(targets.loss(logp))
         if ctx.needs_input_grad[0]:
-            ctx.targets = targets
-            ctx.p = ufunc(xp.divide, e, total, out=e)  # softmax(z)
-            ctx.save_for_backward(z)
+            ctx.save_for_backward(z, ufunc(xp.divide, e, total, out=e), targets)  # softmax(z)
         return loss
 
     @staticmethod
     def backward(ctx, gy):
-        z, = ctx.saved_tensors
-        return CrossEntropyGrad.apply(gy, z, ctx.p, ctx.targets), None
+        z, p, targets = ctx.saved_tensors
+        return CrossEntropyGrad.apply(gy, z, p.data, targets), None
 
 
-class CrossEntropyGrad(Function):
-    """gz = scale(gy) (a softmax(z) - b), the backward of CrossEntropy in one buffer
-    (composed twin: the backward of cross_entropy_composed)."""
+class CrossEntropyGrad(FusedFunction):
+    """gz = scale(gy) (a softmax(z) - b), the backward of CrossEntropy in one buffer."""
+
+    twin = staticmethod(_cross_entropy_grad_composed)
 
     @staticmethod
     def forward(ctx, gy, z, p, targets):
-        ctx.targets = targets
-        ctx.save_for_backward(gy, z)
+        ctx.save_for_backward(gy, z, targets)
         return targets.grad(p, gy)
 
     @staticmethod
     def backward(ctx, ggz):
-        gy, z = ctx.saved_tensors
-        targets = ctx.targets
+        gy, z, targets = ctx.saved_tensors
         need_gy, need_z = ctx.needs_input_grad[:2]
         p = ops.exp(z - ops.logsumexp(z, 1, keepdim=True))
         a = _constant(targets.a.reshape(-1, 1))

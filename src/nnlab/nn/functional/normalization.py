@@ -16,10 +16,10 @@ array code and its backward the closed form (g = gy * weight, means over the sam
     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),   rstd = 1 / sqrt(var + eps)
     dweight = sum(gy * xhat),   dbias = sum(gy)   (over the dimensions weight broadcasts)
 
-computed in array code; under `create_graph=True` the same formula is evaluated in Tensor
-ops from the saved input, so second derivatives stay exact. The composed twins
-`layer_norm_composed`, `batch_norm_composed` and `group_norm_composed` (mean / var / rsqrt
-ops, autograd does the rest) are the reference the tests hold the fused path to.
+computed in array code; its twin `normalize_composed` (mean / var / rsqrt ops, autograd
+does the rest) is differentiated under `create_graph=True`, so second derivatives are
+exact. `layer_norm_composed`, `batch_norm_composed` and `group_norm_composed` are the
+references the tests hold the fused functions to.
 
 RMSNorm is y = x / sqrt(mean(x^2) + eps) * weight over the trailing dimensions (composed).
 """
@@ -28,11 +28,10 @@ import math
 import numpy as np
 
 from ...autograd import grad_mode
-from ...autograd.function import Function
+from ...autograd.fused import FusedKernel
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...ops import elementwise
-from ...ops.broadcast import sum_to
 from ...ops.shape import reshape
 from ...parallel import ufunc
 
@@ -55,10 +54,26 @@ def _kept_axes(x_ndim, shape):
     return tuple(lead + i for i, n in enumerate(shape) if n != 1)
 
 
-class Normalize(Function):
+def normalize_composed(x, weight, bias, axes, eps, return_stats=False):
+    """`Normalize` composed of ops (mean, var, rsqrt): its twin, and the reference the
+    layer and batch norms' composed forms share. The statistics it returns (with
+    `return_stats`) carry no gradient, as Normalize's."""
+    mean = x.mean(axes, keepdim=True)
+    var = x.var(axes, unbiased=False, keepdim=True)
+    y = (x - mean) * elementwise.rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return (y, mean.detach(), var.detach()) if return_stats else y
+
+
+class Normalize(FusedKernel):
     """y = (x - mean) * rstd * weight + bias, the statistics over `axes`; with
     `return_stats` also the (non-differentiable) mean and biased variance, keepdim shaped.
     weight and bias (either may be None) broadcast against x."""
+
+    twin = staticmethod(normalize_composed)
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, return_stats=False):
@@ -87,52 +102,23 @@ class Normalize(Function):
 
     @staticmethod
     def backward(ctx, gy, *_stats):
-        x, weight, xhat, rstd = ctx.saved_tensors
+        x, weight, xhat, rstd = ctx.saved_arrays
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if grad_mode.is_grad_enabled():  # create_graph: differentiable Tensor ops
-            return _normalize_backward_ops(ctx, gy, x, weight)
-        gy, xhat, rstd = gy.data, xhat.data, rstd.data
         xp = get_array_module(gy)
         dx = dw = db = None
         if need_x:
-            g = ufunc(xp.multiply, gy, weight.data) if weight is not None else gy
+            g = ufunc(xp.multiply, gy, weight) if weight is not None else gy
             mg = _sum_over(xp, (g,), ctx.keep, rstd.shape) / ctx.n
             mgx = _sum_over(xp, (g, xhat), ctx.keep, rstd.shape) / ctx.n
             dx = ufunc(xp.multiply, xhat, mgx)
             ufunc(xp.add, dx, mg, out=dx)
             ufunc(xp.subtract, g, dx, out=dx)
             ufunc(xp.multiply, dx, rstd, out=dx)  # dx = rstd (g - mean(g) - xhat mean(g xhat))
-            dx = Tensor._make(dx)
-        if need_w:
-            w_shape = weight.shape
-            dw = Tensor._make(_sum_over(xp, (gy, xhat), _kept_axes(gy.ndim, w_shape),
-                                        w_shape))  # dw = sum(gy * xhat)
-        if need_b:
-            b_shape = ctx.bias_shape
-            db = Tensor._make(_sum_over(xp, (gy,), _kept_axes(gy.ndim, b_shape),
-                                        b_shape))  # db = sum(gy)
+        if need_w:  # dw = sum(gy * xhat)
+            dw = _sum_over(xp, (gy, xhat), _kept_axes(gy.ndim, weight.shape), weight.shape)
+        if need_b:  # db = sum(gy)
+            db = _sum_over(xp, (gy,), _kept_axes(gy.ndim, ctx.bias_shape), ctx.bias_shape)
         return dx, dw, db
-
-
-def _normalize_backward_ops(ctx, gy, x, weight):
-    """Normalize's backward in Tensor ops, the statistics recomputed from x so that the
-    result is differentiable in x, weight and gy (second derivatives)."""
-    need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    axes = ctx.axes
-    mean = x.mean(axes, keepdim=True)
-    centred = x - mean
-    rstd = elementwise.rsqrt((centred * centred).mean(axes, keepdim=True) + ctx.eps)
-    xhat = centred * rstd
-    dx = dw = db = None
-    if need_x:
-        g = gy * weight if weight is not None else gy
-        dx = rstd * (g - g.mean(axes, keepdim=True)
-                     - xhat * (g * xhat).mean(axes, keepdim=True))
-    if need_w:
-        dw = sum_to(gy * xhat, weight.shape)
-    if need_b:
-        db = sum_to(gy, ctx.bias_shape)
-    return dx, dw, db
 
 
 # -- layer norm -----------------------------------------------------------------------
@@ -181,14 +167,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def layer_norm_composed(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """`layer_norm` composed of ops (mean, var, rsqrt): the reference for the fused path."""
     axes = _layer_norm_args(input, normalized_shape, weight, bias, "layer_norm")
-    mean = input.mean(axes, keepdim=True)
-    var = input.var(axes, unbiased=False, keepdim=True)
-    y = (input - mean) * elementwise.rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return normalize_composed(input, weight, bias, axes, eps)
 
 
 # -- RMS norm -------------------------------------------------------------------------
@@ -295,13 +274,8 @@ def batch_norm_composed(input, running_mean, running_var, weight=None, bias=None
                                    momentum)
     if not training:
         return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps, shape)
-    mean = input.mean(axes, keepdim=True)
-    var = input.var(axes, unbiased=False, keepdim=True)
-    y = (input - mean) * elementwise.rsqrt(var + eps)
-    if weight is not None:
-        y = y * reshape(weight, shape)
-    if bias is not None:
-        y = y + reshape(bias, shape)
+    y, mean, var = normalize_composed(input, _per_channel(weight, shape),
+                                      _per_channel(bias, shape), axes, eps, True)
     _update_running_stats(running_mean, running_var, mean.data, var.data,
                           input.data.size // input.shape[1], momentum)
     return y

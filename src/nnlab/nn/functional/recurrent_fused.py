@@ -30,31 +30,16 @@ and sample for an LSTM).
 With `lengths` (B,) a step at t >= lengths[b] keeps sequence b's state and outputs zeros;
 in backward those columns pass dh (and dc) through unchanged and give no gate gradients.
 
-Second derivatives: under create_graph=True the backward recomputes the step-by-step
-Tensor-op twin (`recurrent_cells.sequence_composed`) from the saved inputs and
-differentiates it with autograd, so double backward through a fused sequence is exact (and
-costs what the composed path costs); nothing has to be switched by the caller.
+Second derivatives: each sequence is a `FusedKernel` whose twin is the step-by-step
+Tensor-op `recurrent_cells.sequence_composed`; under create_graph=True autograd
+differentiates the twin, recomputed from the inputs, so double backward through a fused
+sequence is exact (and costs what the composed path costs); nothing has to be switched by
+the caller.
 """
-from ...autograd import grad_mode
-from ...autograd.engine import grad
-from ...autograd.function import Function
-from ...autograd.tensor import Tensor
+from ...autograd.fused import FusedKernel
 from ...backend import get_array_module
 from ...parallel import ufunc
 from .recurrent_cells import sequence_composed, step_masks
-
-
-class _Alias(Function):
-    """y = x, a node of its own: the recomputed graph of `_backward_composed` stops here,
-    so autograd.grad gives the partial derivatives with respect to this node's inputs."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.view()
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy
 
 
 def _with_ones(xp, x):
@@ -110,7 +95,7 @@ def _columns(xp, a, blocks=None, ones=False):
     return out.reshape(out.shape[0], -1)
 
 
-class _Sequence(Function):
+class _Sequence(FusedKernel):
     """What the fused sequences share: the call, the saved arrays, the GEMMs after the loop
     and the create_graph path. A cell type defines `_run` (the forward loop) and
     `_backprop` (the backward loop), both on feature-major (features, B) arrays.
@@ -119,6 +104,11 @@ class _Sequence(Function):
     x (T, B, in), h0 / c0 (B, H) (c0 None but for an LSTM), weights as torch's (b_* may be
     None), lengths None or (B,) ints, reverse for the backward direction, mode 'LSTM',
     'GRU', 'RNN_TANH' or 'RNN_RELU'. Returns y (T, B, H), h_n (B, H) (and c_n)."""
+
+    @staticmethod
+    def twin(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, mode, reset_after=True):
+        return sequence_composed(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
+                                 reset_after)
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, mode,
@@ -194,32 +184,18 @@ class _Sequence(Function):
     # -- backward --------------------------------------------------------------------
     @staticmethod
     def backward(ctx, *grads):
-        if grad_mode.is_grad_enabled():  # create_graph: differentiate the composed twin
-            return ctx._backward_composed(grads)
-        saved = [None if t is None else t.data for t in ctx.saved_tensors]
-        x, _, _, w_ih, w_hh, _, _, _, xa, h_prev, *arrays = saved
+        x, _, _, w_ih, w_hh, _, _, _, xa, h_prev, *arrays = ctx.saved_arrays
         xp = get_array_module(w_hh)
-        gy = xp.ascontiguousarray(grads[0].data.transpose(0, 2, 1))      # (T, H, B)
-        running = [g.data.T.copy() for g in grads[1:]]                  # (H, B), ours
+        gy = xp.ascontiguousarray(grads[0].transpose(0, 2, 1))          # (T, H, B)
+        running = [g.T.copy() for g in grads[1:]]                       # (H, B), ours
         d, pieces_x, pieces_h = ctx._backprop(xp, gy, running, w_hh, h_prev, arrays)
         need = ctx.needs_input_grad
         dx, dw_ih, db_ih, dw_hh, db_hh = _gemms(xp, need, xa, w_ih, w_hh, d, pieces_x, pieces_h)
         dh0, dc0 = ([g.T.copy() for g in running] + [None])[:2]
         if need[0]:
             dx = dx.reshape(x.shape)
-        return tuple(None if a is None or not n else Tensor._make(a)
+        return tuple(None if a is None or not n else a
                      for a, n in zip((dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh), need))
-
-    def _backward_composed(self, grads):
-        inputs = self.saved_tensors[:7]
-        need = self.needs_input_grad[:7]
-        leaves = [_Alias.apply(t) if n else t for t, n in zip(inputs, need)]
-        outs = sequence_composed(self.mode, *leaves, self.lengths, self.reverse,
-                                 self.reset_after)
-        wanted = [t for t, n in zip(leaves, need) if n]
-        found = iter(grad(outs, wanted, grads[:len(outs)], create_graph=True,
-                          allow_unused=True))
-        return tuple(next(found) if n else None for n in need)
 
 
 def _gemms(xp, need, xa, w_ih, w_hh, d, pieces_x, pieces_h):

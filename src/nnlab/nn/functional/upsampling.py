@@ -14,7 +14,7 @@ set), else n / out. A linear mode mixes the neighbours i0 = floor(x) and i0 + 1 
 n - 1) with weights 1 - (x - i0) and x - i0, along each spatial axis in turn: 'linear' for
 (N, C, L), 'bilinear' for (N, C, H, W), 'trilinear' for (N, C, D, H, W).
 
-Each axis is a `Take` of slices along it (two for the linear modes, mixed by constant
+Each axis is a `Take` (ops.index) of slices along it (two for the linear modes, mixed by constant
 weights); its adjoint `SumRuns` adds each input slice's run of output slices (the indices
 never decrease) a slab at a time, with no scatter and no transposed copy. Each is the
 other's backward, so interpolate is differentiable to any order.
@@ -24,10 +24,10 @@ import numbers
 
 import numpy as np
 
-from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...ops.convert import clone
+from ...ops.index import Take
 from .pooling import _adaptive_avg
 
 _LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
@@ -92,45 +92,6 @@ def _linear_weights(n, out, scale, align_corners, dtype):
     i0 = np.minimum(np.floor(x).astype(np.int64), n - 1)
     i1 = i0 + (i0 < n - 1)
     return i0, i1, np.clip(x - i0, 0, 1).astype(dtype)
-
-
-class Take(Function):
-    """y = x's slices `index` along `dim` for a non-decreasing index (a resampling's):
-    y[..., j, ...] = x[..., index[j], ...]. dL/dx = SumRuns(dL/dy)."""
-
-    @staticmethod
-    def forward(ctx, x, dim, index):
-        xp = get_array_module(x)
-        ctx.args = (dim, index, x.shape[dim])
-        return xp.take(x, xp.asarray(index), axis=dim)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return SumRuns.apply(gy, *ctx.args)
-
-
-class SumRuns(Function):
-    """The adjoint of Take: x[..., i, ...] = sum of g[..., j, ...] over the run of j with
-    index[j] = i (0 where there is none). Pass r adds every run's r-th slab at once (a zero
-    slab for runs shorter than r), as many passes as the longest run: no scatter."""
-
-    @staticmethod
-    def forward(ctx, g, dim, index, n):
-        xp = get_array_module(g)
-        ctx.args = (dim, index)
-        inputs = np.arange(n)
-        starts = np.searchsorted(index, inputs)
-        lengths = np.searchsorted(index, inputs, side="right") - starts
-        blank = xp.zeros(g.shape[:dim] + (1,) + g.shape[dim + 1:], dtype=g.dtype)
-        g = xp.concatenate([g, blank], axis=dim)   # slab index.size: zeros
-        x = xp.take(g, xp.asarray(np.where(lengths > 0, starts, index.size)), axis=dim)
-        for r in range(1, int(lengths.max())):
-            x += xp.take(g, xp.asarray(np.where(lengths > r, starts + r, index.size)), axis=dim)
-        return x
-
-    @staticmethod
-    def backward(ctx, gx):
-        return Take.apply(gx, *ctx.args)
 
 
 def _select(x, dim, index):
