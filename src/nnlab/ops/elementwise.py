@@ -1,6 +1,8 @@
 """Elementwise primitives. Each forward is array code; each backward is Tensor ops (so it
 can itself be differentiated) with the derivative in a one-line comment. Binary ops
 broadcast as NumPy does and sum their gradients back with `sum_to`."""
+
+
 import math
 
 import numpy as np
@@ -83,6 +85,12 @@ class Add(Function):
         return _grads(ctx, lambda: gy, lambda: gy)  # dL/da = dL/db = gy
 
 
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Add, "add", input, other)
+
+
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -92,6 +100,12 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, gy):
         return _grads(ctx, lambda: gy, lambda: -gy)  # dL/da = gy, dL/db = -gy
+
+
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Sub, "sub", input, other)
 
 
 class Mul(Function):
@@ -108,6 +122,10 @@ class Mul(Function):
         return _grads(ctx, lambda: gy * b, lambda: gy * a)  # dL/da = gy b, dL/db = gy a
 
 
+def mul(input, other):
+    return _binary(Mul, "mul", input, other)
+
+
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -122,6 +140,15 @@ class Div(Function):
         return _grads(ctx, lambda: gy / b, lambda: -gy * a / (b * b))
 
 
+def div(input, other):
+    a, b = _operands(input, other)
+    if all(t.data.dtype.kind in "iub" if isinstance(t, Tensor) else not isinstance(t, float)
+           for t in (a, b)):
+        # integer / integer is true division in the default float dtype, as torch
+        a, b = (_floating(t) if isinstance(t, Tensor) else t for t in (a, b))
+    return _binary(Div, "div", a, b)
+
+
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
@@ -130,6 +157,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, gy):
         return -gy
+
+
+def neg(input):
+    return Neg.apply(input)
 
 
 class Pow(Function):
@@ -145,6 +176,10 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         # dL/da = gy b a^(b-1), 0 where b = 0;  dL/db = gy a^b log(a), 0 where a = 0 (as torch)
         return _grads(ctx, lambda: gy * _times_power(b, a), lambda: gy * _times_log(y, a))
+
+
+def pow(input, exponent):
+    return _binary(Pow, "pow", input, exponent)
 
 
 def _times_power(b, a):
@@ -176,6 +211,10 @@ class Exp(Function):
         return gy * y  # d exp(x) = exp(x)
 
 
+def exp(input):
+    return Exp.apply(_floating(input))
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
@@ -188,6 +227,10 @@ class Log(Function):
         return gy / x  # d log(x) = 1 / x
 
 
+def log(input):
+    return Log.apply(_floating(input))
+
+
 class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
@@ -198,6 +241,10 @@ class Log1p(Function):
     def backward(ctx, gy):
         x, = ctx.saved_tensors
         return gy / (x + 1)  # d log(1 + x) = 1 / (1 + x)
+
+
+def log1p(input):
+    return Log1p.apply(_floating(input))
 
 
 class Sqrt(Function):
@@ -213,6 +260,10 @@ class Sqrt(Function):
         return gy / (y * 2)  # d sqrt(x) = 1 / (2 sqrt(x))
 
 
+def sqrt(input):
+    return Sqrt.apply(_floating(input))
+
+
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
@@ -224,6 +275,10 @@ class Rsqrt(Function):
     def backward(ctx, gy):
         y, = ctx.saved_tensors
         return gy * y * y * y * -0.5  # d x^(-1/2) = -x^(-3/2) / 2
+
+
+def rsqrt(input):
+    return Rsqrt.apply(_floating(input))
 
 
 class Abs(Function):
@@ -238,6 +293,10 @@ class Abs(Function):
         return gy * sign(x)  # d|x| = sign(x), 0 at 0
 
 
+def abs(input):
+    return Abs.apply(input)
+
+
 class Sign(Function):
     @staticmethod
     def forward(ctx, x):
@@ -246,6 +305,10 @@ class Sign(Function):
     @staticmethod
     def backward(ctx, gy):
         return gy * 0  # piecewise constant
+
+
+def sign(input):
+    return Sign.apply(input)
 
 
 class Sin(Function):
@@ -260,6 +323,10 @@ class Sin(Function):
         return gy * cos(x)  # d sin = cos
 
 
+def sin(input):
+    return Sin.apply(_floating(input))
+
+
 class Cos(Function):
     @staticmethod
     def forward(ctx, x):
@@ -270,6 +337,10 @@ class Cos(Function):
     def backward(ctx, gy):
         x, = ctx.saved_tensors
         return -gy * sin(x)  # d cos = -sin
+
+
+def cos(input):
+    return Cos.apply(_floating(input))
 
 
 class Tan(Function):
@@ -285,6 +356,10 @@ class Tan(Function):
         return gy * (y * y + 1)  # d tan = 1 + tan^2
 
 
+def tan(input):
+    return Tan.apply(_floating(input))
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -296,6 +371,10 @@ class Tanh(Function):
     def backward(ctx, gy):
         y, = ctx.saved_tensors
         return TanhGrad.apply(gy, y)  # d tanh = 1 - tanh^2
+
+
+def tanh(input):
+    return Tanh.apply(_floating(input))
 
 
 class TanhGrad(FusedFunction):
@@ -335,6 +414,10 @@ class Sigmoid(Function):
         return SigmoidGrad.apply(gy, y)  # d sigma = sigma (1 - sigma)
 
 
+def sigmoid(input):
+    return Sigmoid.apply(_floating(input))
+
+
 class SigmoidGrad(FusedFunction):
     """gy y (1 - y), the backward of sigmoid, in one buffer."""
 
@@ -368,6 +451,10 @@ class Relu(Function):
         return gy * positive  # d relu = 1 where x > 0, else 0
 
 
+def relu(input):
+    return Relu.apply(input)
+
+
 class Atan(Function):
     @staticmethod
     def forward(ctx, x):
@@ -378,6 +465,13 @@ class Atan(Function):
     def backward(ctx, gy):
         x, = ctx.saved_tensors
         return gy / (x * x + 1)  # d atan(x) = 1 / (1 + x^2)
+
+
+def atan(input):
+    return Atan.apply(_floating(input))
+
+
+arctan = atan
 
 
 class Softplus(Function):
@@ -395,6 +489,11 @@ class Softplus(Function):
         return gy * sigmoid(x)  # d softplus = sigmoid
 
 
+def softplus(input):
+    """log(1 + e^x), finite for any x (nn.functional.softplus adds beta and threshold)."""
+    return Softplus.apply(_floating(input))
+
+
 class Erf(Function):
     @staticmethod
     def forward(ctx, x):
@@ -405,6 +504,10 @@ class Erf(Function):
     def backward(ctx, gy):
         x, = ctx.saved_tensors
         return gy * exp(-x * x) * (2 / math.sqrt(math.pi))  # d erf = 2/sqrt(pi) e^(-x^2)
+
+
+def erf(input):
+    return Erf.apply(_floating(input))
 
 
 class Reciprocal(Function):
@@ -420,6 +523,10 @@ class Reciprocal(Function):
         return -gy * y * y  # d (1/x) = -1/x^2
 
 
+def reciprocal(input):
+    return Reciprocal.apply(_floating(input))
+
+
 class Square(Function):
     @staticmethod
     def forward(ctx, x):
@@ -432,6 +539,10 @@ class Square(Function):
         return gy * x * 2  # d x^2 = 2x
 
 
+def square(input):
+    return Square.apply(input)
+
+
 class Rounding(Function):
     """floor, ceil, round, trunc: piecewise constant, so their gradient is zero."""
 
@@ -442,6 +553,22 @@ class Rounding(Function):
     @staticmethod
     def backward(ctx, gy):
         return gy * 0
+
+
+def floor(input):
+    return Rounding.apply(input, "floor")
+
+
+def ceil(input):
+    return Rounding.apply(input, "ceil")
+
+
+def round(input):
+    return Rounding.apply(input, "round")
+
+
+def trunc(input):
+    return Rounding.apply(input, "trunc")
 
 
 # -- selections ------------------------------------------------------------------------
@@ -460,6 +587,10 @@ class Maximum(Function):
         return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a))
 
 
+def maximum(input, other):
+    return _binary(Maximum, "maximum", input, other)
+
+
 class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -472,6 +603,10 @@ class Minimum(Function):
     def backward(ctx, gy):
         share_a, = ctx.saved_tensors
         return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a))
+
+
+def minimum(input, other):
+    return _binary(Minimum, "minimum", input, other)
 
 
 class Clamp(Function):
@@ -492,6 +627,21 @@ class Clamp(Function):
         return gy * inside  # 1 between the bounds (inclusive, as torch), else 0
 
 
+def clamp(input, min=None, max=None):
+    """Elementwise min(max(input, min), max); tensor bounds broadcast."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    if isinstance(min, float) or isinstance(max, float):
+        input = _floating(input)   # an integer tensor clamped to a float bound is float
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -509,155 +659,6 @@ class Where(Function):
                 sum_to(where(condition, 0.0, gy), ctx.shapes[1]) if need_b else None)
 
 
-# -- public functions ------------------------------------------------------------------
-def add(input, other, alpha=1):
-    if alpha != 1:
-        other = other * alpha
-    return _binary(Add, "add", input, other)
-
-
-def sub(input, other, alpha=1):
-    if alpha != 1:
-        other = other * alpha
-    return _binary(Sub, "sub", input, other)
-
-
-def mul(input, other):
-    return _binary(Mul, "mul", input, other)
-
-
-def div(input, other):
-    a, b = _operands(input, other)
-    if all(t.data.dtype.kind in "iub" if isinstance(t, Tensor) else not isinstance(t, float)
-           for t in (a, b)):
-        # integer / integer is true division in the default float dtype, as torch
-        a, b = (_floating(t) if isinstance(t, Tensor) else t for t in (a, b))
-    return _binary(Div, "div", a, b)
-
-
-def neg(input):
-    return Neg.apply(input)
-
-
-def pow(input, exponent):
-    return _binary(Pow, "pow", input, exponent)
-
-
-def exp(input):
-    return Exp.apply(_floating(input))
-
-
-def log(input):
-    return Log.apply(_floating(input))
-
-
-def log1p(input):
-    return Log1p.apply(_floating(input))
-
-
-def sqrt(input):
-    return Sqrt.apply(_floating(input))
-
-
-def rsqrt(input):
-    return Rsqrt.apply(_floating(input))
-
-
-def abs(input):
-    return Abs.apply(input)
-
-
-def sign(input):
-    return Sign.apply(input)
-
-
-def sin(input):
-    return Sin.apply(_floating(input))
-
-
-def cos(input):
-    return Cos.apply(_floating(input))
-
-
-def tan(input):
-    return Tan.apply(_floating(input))
-
-
-def tanh(input):
-    return Tanh.apply(_floating(input))
-
-
-def sigmoid(input):
-    return Sigmoid.apply(_floating(input))
-
-
-def relu(input):
-    return Relu.apply(input)
-
-
-def atan(input):
-    return Atan.apply(_floating(input))
-
-
-arctan = atan
-
-
-def softplus(input):
-    """log(1 + e^x), finite for any x (nn.functional.softplus adds beta and threshold)."""
-    return Softplus.apply(_floating(input))
-
-
-def erf(input):
-    return Erf.apply(_floating(input))
-
-
-def reciprocal(input):
-    return Reciprocal.apply(_floating(input))
-
-
-def square(input):
-    return Square.apply(input)
-
-
-def floor(input):
-    return Rounding.apply(input, "floor")
-
-
-def ceil(input):
-    return Rounding.apply(input, "ceil")
-
-
-def round(input):
-    return Rounding.apply(input, "round")
-
-
-def trunc(input):
-    return Rounding.apply(input, "trunc")
-
-
-def maximum(input, other):
-    return _binary(Maximum, "maximum", input, other)
-
-
-def minimum(input, other):
-    return _binary(Minimum, "minimum", input, other)
-
-
-def clamp(input, min=None, max=None):
-    """Elementwise min(max(input, min), max); tensor bounds broadcast."""
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else maximum(input, min)
-        return out if max is None else minimum(out, max)
-    if isinstance(min, float) or isinstance(max, float):
-        input = _floating(input)   # an integer tensor clamped to a float bound is float
-    return Clamp.apply(input, min, max)
-
-
-clip = clamp
-
-
 def where(condition, input, other):
     """`input` where `condition` holds, else `other` (both broadcast; scalars allowed)."""
     if not isinstance(condition, Tensor):
@@ -671,42 +672,3 @@ def where(condition, input, other):
 def masked_fill(input, mask, value):
     """`input` with `value` written where `mask` is True (the dtype stays input's)."""
     return cast(where(mask, value, input), input.dtype)
-
-
-# -- comparisons and logic (no gradient) -----------------------------------------------
-def _compare(name, ufunc):
-    def compare(input, other):
-        a, b = _operands(input, other)
-        a = a.data if isinstance(a, Tensor) else a
-        b = b.data if isinstance(b, Tensor) else b
-        xp = get_array_module(a if hasattr(a, "shape") else b)
-        return Tensor._make(xp.asarray(getattr(xp, ufunc)(a, b)))  # 0-d stays an array
-    compare.__name__ = compare.__qualname__ = name
-    compare.__doc__ = f"Elementwise `{ufunc}` as a bool tensor (no gradient)."
-    return compare
-
-
-eq = _compare("eq", "equal")
-ne = _compare("ne", "not_equal")
-lt = _compare("lt", "less")
-le = _compare("le", "less_equal")
-gt = _compare("gt", "greater")
-ge = _compare("ge", "greater_equal")
-logical_and = _compare("logical_and", "logical_and")
-logical_or = _compare("logical_or", "logical_or")
-logical_xor = _compare("logical_xor", "logical_xor")
-
-
-def _test(name):
-    def test(input):
-        xp = get_array_module(input.data)
-        return Tensor._make(xp.asarray(getattr(xp, name)(input.data)))
-    test.__name__ = test.__qualname__ = name
-    test.__doc__ = f"Elementwise `{name}` as a bool tensor (no gradient)."
-    return test
-
-
-isnan = _test("isnan")
-isinf = _test("isinf")
-isfinite = _test("isfinite")
-logical_not = _test("logical_not")
