@@ -2,7 +2,7 @@
 the last derivative."""
 # ruff: noqa: F401
 # (this module re-exports: every name below is nnlab.<name>, as torch.<name>)
-from . import autograd, backend, data, nn, ops, optim
+from . import autograd, backend, nn, ops, optim, parallel
 from .autograd import (
     Function,
     Tensor,
@@ -36,3 +36,18 @@ long = int64
 half = float16
 
 __version__ = "0.1.0"
+
+# The upper floors load on first use (PEP 562), so `import nnlab` stays fast and
+# `nnlab.models.resnet18()` works after it, as `torch.utils.data` does after `import torch`.
+_LAZY_SUBMODULES = ("data", "models", "train", "lab", "utils")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nnlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
