@@ -4,9 +4,13 @@ has exactly one back-edge, domain packages do not import each other, and no sour
 passes 700 lines unless it is listed with a reason."""
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+import nnlab
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -139,3 +143,16 @@ def test_the_floor_table_reader():
                      "nnlab.nn": 5}
     assert floor_of("nnlab.nn.functional.conv", table) == 4
     assert floor_of("nnlab.nn.conv", table) == 5
+
+
+def test_import_is_light_and_reaches_the_upper_floors_lazily():
+    code = ("import sys, nnlab\n"
+            "heavy = [m for m in ('nnlab.train', 'nnlab.data', 'nnlab.models', 'nnlab.lab',\n"
+            "         'matplotlib', 'scipy', 'threadpoolctl') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "assert type(nnlab.models.resnet18()).__name__ == 'ResNet'\n"
+            "assert callable(nnlab.train.fit) and nnlab.data.DataLoader and nnlab.lab\n"
+            "assert 'models' in dir(nnlab)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        nnlab.missing  # noqa: B018
