@@ -8,7 +8,7 @@ import pytest
 
 from nnlab import cli, nn
 from nnlab.lab import rnn_gradient_norms
-from nnlab.lab.rnn_gradients import jacobian_norms, scaled_matrix, unit_vectors
+from nnlab.lab.rnn_gradients import clipping, jacobian_norms, scaled_matrix, unit_vectors
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +64,16 @@ def test_the_lstm_cell_path(result):
     assert short[49] < 0.01 * short[0]
 
 
-def test_clipping_tames_the_exploding_run(result):
-    # at seed 0 the unclipped run blows up (over seeds 0-7 at 100 steps, 6 of 8 do; the
-    # clipped one stays finite and ends at or below the unclipped loss in all 8)
-    clip = result["clipping"]
-    assert clip["diverged"]["none"] and not clip["diverged"]["clipped"]
-    assert math.isfinite(clip["final_loss"]["clipped"]) and clip["final_loss"]["clipped"] < 1.5
-    assert max(clip["grad_norm"]["none"]) > 1e3 * max(clip["grad_norm"]["clipped"])
-    assert len(clip["loss"]["clipped"]) == 60
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_clipping_tames_the_exploding_run(seed):
+    # by construction, not by the seed's luck (module docstring): over seeds 0-29, with one
+    # and two BLAS threads, the unclipped loss is inf by step 52, the clipped run never diverges
+    clip = clipping(steps=60, seed=seed)
+    assert clip["diverged"]["none"] and not math.isfinite(clip["final_loss"]["none"])
+    assert not clip["diverged"]["clipped"] and len(clip["loss"]["clipped"]) == 60
+    assert clip["final_loss"]["clipped"] < min(1.5, 1.5 * clip["loss"]["clipped"][0])
+    spike = max(g for g in clip["grad_norm"]["none"] if math.isfinite(g))
+    assert spike > 1e6 * max(clip["grad_norm"]["clipped"])
 
 
 def test_no_plot_without_out_and_bad_arguments():
