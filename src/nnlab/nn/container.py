@@ -10,105 +10,43 @@ from ..ops import flatten, reshape
 from .module import Module, _indent
 
 
-def _abs_index(container, index):
-    """An int index into a container as a non-negative int, IndexError when out of range."""
-    size = len(container)
-    index = operator.index(index)
-    if not -size <= index < size:
-        raise IndexError(f"{type(container).__name__}: index {index} is out of range "
-                         f"(length {size})")
-    return index % size
+class _ModuleSequence(Module):
+    """The list behaviour that Sequential and ModuleList share: children in order, indexed
+    by int or slice, deleting renumbers them "0", "1", ... as torch does."""
 
+    def _from_children(self, children):
+        """A new container of this type holding the (name, module) pairs `children`."""
+        raise NotImplementedError
 
-def _renumber(container, modules):
-    """Replace the children by `modules`, named "0", "1", ... in order."""
-    for name, _ in container._own_modules():
-        delattr(container, name)
-    for i, module in enumerate(modules):
-        container.add_module(str(i), module)
+    def _abs_index(self, index):
+        """An int index as a non-negative int, IndexError when out of range."""
+        size = len(self)
+        index = operator.index(index)
+        if not -size <= index < size:
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range "
+                             f"(length {size})")
+        return index % size
 
-
-def _insert(container, index, module):
-    modules = [m for _, m in container._own_modules()]
-    modules.insert(index, module)
-    _renumber(container, modules)
-
-
-class Sequential(Module):
-    """Modules applied in order: Sequential(a, b)(x) = b(a(x)). Sequential(OrderedDict)
-    names the children by the dict's keys."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), module)
-
-    def forward(self, input):
-        for module in self:
-            input = module(input)
-        return input
-
-    def __getitem__(self, index):
-        children = self._own_modules()
-        if isinstance(index, slice):
-            return type(self)(OrderedDict(children[index]))
-        return children[_abs_index(self, index)][1]
-
-    def __setitem__(self, index, module):
-        self.add_module(self._own_modules()[_abs_index(self, index)][0], module)
-
-    def __delitem__(self, index):
-        children = self._own_modules()
-        doomed = children[index] if isinstance(index, slice) else [
-            children[_abs_index(self, index)]]
-        for name, _ in doomed:
+    def _renumber(self, modules):
+        """Replace the children by `modules`, named "0", "1", ... in order."""
+        for name, _ in self._own_modules():
             delattr(self, name)
-        _renumber(self, [m for _, m in self._own_modules()])  # as torch: numbering kept
-
-    def __len__(self):
-        return len(self._own_modules())
-
-    def __iter__(self):
-        return iter([m for _, m in self._own_modules()])
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, sequential):
-        for module in sequential:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        _insert(self, index, module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters the parent module finds."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
 
     def __getitem__(self, index):
+        children = self._own_modules()
         if isinstance(index, slice):
-            return type(self)(list(self)[index])
-        return self._own_modules()[_abs_index(self, index)][1]
+            return self._from_children(children[index])
+        return children[self._abs_index(index)][1]
 
     def __setitem__(self, index, module):
-        self.add_module(str(_abs_index(self, index)), module)
+        self.add_module(self._own_modules()[self._abs_index(index)][0], module)
 
     def __delitem__(self, index):
         modules = list(self)
-        del modules[index if isinstance(index, slice) else _abs_index(self, index)]
-        _renumber(self, modules)  # as torch: numbering kept
+        del modules[index if isinstance(index, slice) else self._abs_index(index)]
+        self._renumber(modules)
 
     def __len__(self):
         return len(self._own_modules())
@@ -122,14 +60,54 @@ class ModuleList(Module):
 
     def extend(self, modules):
         if not isinstance(modules, Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
+            raise TypeError(f"{type(self).__name__}.extend should be called with an "
+                            f"iterable, but got {type(modules).__name__}")
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
-        _insert(self, index, module)
+        modules = list(self)
+        modules.insert(index, module)
+        self._renumber(modules)
+
+
+class Sequential(_ModuleSequence):
+    """Modules applied in order: Sequential(a, b)(x) = b(a(x)). Sequential(OrderedDict)
+    names the children by the dict's keys."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def _from_children(self, children):
+        return type(self)(OrderedDict(children))
+
+    def forward(self, input):
+        for module in self:
+            input = module(input)
+        return input
+
+    def insert(self, index, module):
+        super().insert(index, module)
+        return self
+
+
+class ModuleList(_ModuleSequence):
+    """A list of modules whose parameters the parent module finds."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _from_children(self, children):
+        return type(self)([m for _, m in children])
 
     def __repr__(self):
         """As torch: a run of children with the same repr prints once, `(0-2): 3 x ...`."""

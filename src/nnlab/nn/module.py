@@ -11,10 +11,9 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd import grad_mode
 from ..autograd.engine import zero_grad
-from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from . import hooks
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -38,21 +37,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        hook_state = _BackwardHookState(self) if self._backward_hooks else None
-        if hook_state is not None:
-            args = hook_state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if hook_state is not None:
-            output = hook_state.wrap_outputs(output)
-        return output
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # -- registration -------------------------------------------------------------------
     def register_buffer(self, name, tensor, persistent=True):
@@ -309,11 +296,11 @@ class Module:
     # -- hooks --------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook):
         """`hook(module, args)` before forward; may return replacement args."""
-        return _add_hook(self._forward_pre_hooks, hook)
+        return hooks.add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """`hook(module, args, output)` after forward; may return a replacement output."""
-        return _add_hook(self._forward_hooks, hook)
+        return hooks.add_hook(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook):
         """`hook(module, grad_input, grad_output)` once the gradients with respect to the
@@ -321,7 +308,7 @@ class Module:
         one entry per positional argument (None for non-tensors), grad_output one per
         output; when no input requires grad it is all None and the hook runs as soon as
         grad_output is known."""
-        return _add_hook(self._backward_hooks, hook)
+        return hooks.add_hook(self._backward_hooks, hook)
 
     # -- printing -----------------------------------------------------------------------
     def extra_repr(self):
@@ -379,120 +366,3 @@ def _reporting_module(key, order):
             break
         index = order[prefix]
     return index
-
-
-class _HookHandle:
-    def __init__(self, hooks, key):
-        self.hooks, self.key = hooks, key
-
-    def remove(self):
-        self.hooks.pop(self.key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-_hook_ids = iter(range(1 << 62))
-
-
-def _add_hook(hooks, hook):
-    key = next(_hook_ids)
-    hooks[key] = hook
-    return _HookHandle(hooks, key)
-
-
-# -- backward hooks: identity nodes around the module's inputs and outputs ---------------
-class _BackwardHookState:
-    """Identity nodes before and after a module, as torch's BackwardHook: the one after
-    records grad_output, the one before, whose backward receives every input gradient at
-    once, calls the hooks. Each node takes every tensor argument when one requires grad."""
-
-    def __init__(self, module):
-        self.module = module
-        self.grad_output = None
-        self.n_inputs = self.n_outputs = 0
-        self.input_positions = self.output_positions = None
-        self.output_requires_grad = ()
-
-    def wrap_inputs(self, args):
-        self.n_inputs = len(args)
-        args, self.input_positions = self._wrap(args, "input")
-        return args
-
-    def wrap_outputs(self, output):
-        outputs = output if isinstance(output, tuple) else (output,)
-        self.n_outputs = len(outputs)
-        self.output_requires_grad = [isinstance(o, Tensor) and o.requires_grad
-                                     for o in outputs]
-        outputs, self.output_positions = self._wrap(outputs, "output")
-        return outputs if isinstance(output, tuple) else outputs[0]
-
-    def _wrap(self, values, where):
-        """The values with their tensors passed through one identity node, and the
-        positions of those tensors (None, and no node, when none requires grad)."""
-        positions = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
-        if not grad_mode.is_grad_enabled() or not any(values[i].requires_grad
-                                                      for i in positions):
-            return values, None
-        wrapped = _HookIdentity.apply(self, where, *[values[i] for i in positions])
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        values = list(values)
-        for i, w in zip(positions, wrapped):
-            values[i] = w
-        return tuple(values), positions
-
-    def on_backward(self, where, grads):
-        hooks = list(self.module._backward_hooks.values())
-        name = type(self.module).__name__
-        if where == "output":
-            self.grad_output = _pack(self.output_positions, grads, self.n_outputs)
-            self.grad_output = tuple(g if need else None for g, need in
-                                     zip(self.grad_output, self.output_requires_grad))
-            if self.input_positions is None:  # no input requires grad: the hooks run now
-                grad_input = (None,) * self.n_inputs
-                for hook in hooks:
-                    result = hook(self.module, grad_input, self.grad_output)
-                    if result is not None and any(r is not None for r in result):
-                        raise RuntimeError(f"{name}: a backward hook of a module where no "
-                                           "input requires grad must return None (or None "
-                                           "for every gradient)")
-                self.grad_output = None
-            return grads
-        if self.grad_output is None:  # reached without passing the outputs (double backward)
-            return grads
-        grad_input = _pack(self.input_positions, grads, self.n_inputs)
-        for hook in hooks:
-            result = hook(self.module, grad_input, self.grad_output)
-            if result is None:
-                continue
-            if len(result) != len(grad_input):
-                raise RuntimeError(f"{name}: backward hook returned an invalid number of "
-                                   f"grad_input, got {len(result)}, but expected "
-                                   f"{len(grad_input)}")
-            grad_input = tuple(result)
-        self.grad_output = None
-        return tuple(grad_input[i] for i in self.input_positions)
-
-
-def _pack(positions, values, size):
-    packed = [None] * size
-    for i, v in zip(positions, values):
-        packed[i] = v
-    return tuple(packed)
-
-
-class _HookIdentity(Function):
-    @staticmethod
-    def forward(ctx, state, where, *xs):
-        ctx.state, ctx.where = state, where
-        ys = tuple(x.view() for x in xs)
-        ctx.mark_non_differentiable(*[y for y, need in zip(ys, ctx.needs_input_grad[2:])
-                                      if not need])
-        return ys if len(ys) > 1 else ys[0]
-
-    @staticmethod
-    def backward(ctx, *grads):  # dL/dx = gy: the hooks see (and may replace) the gradients
-        return (None, None) + tuple(ctx.state.on_backward(ctx.where, grads))
