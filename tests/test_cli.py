@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from nnlab import cli
+from nnlab.data.datasets import ReverseTask
 from nnlab.train import recipes
+from nnlab.train.recipes import seq2seq
+from nnlab.train.run import run_recipe
 
 MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
 
@@ -54,7 +57,7 @@ def test_quick_digits_run_then_report_then_resume(tmp_path, capsys):
 
 
 def test_quick_seq2seq_reverse_run(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(recipes, "REVERSE_TASK", recipes.ReverseTask(train=256, held_out=64))
+    monkeypatch.setattr(seq2seq, "REVERSE_TASK", ReverseTask(train=256, held_out=64))
     assert cli.main(["train", "seq2seq-reverse", "--epochs", "1", "--batch-size", "256",
                      "--out", str(tmp_path), "--no-progress", "--diagnostics-every", "0"]) == 0
     out = capsys.readouterr().out
@@ -105,8 +108,8 @@ def test_python_dash_m():
 @pytest.mark.skipif(not os.path.exists(os.path.join(MNIST, "t10k-images-idx3-ubyte.gz")),
                     reason="the MNIST test images are not in ../shared/data/mnist")
 def test_mnist_one_epoch(tmp_path):
-    result = recipes.run_recipe("mlp-mnist", recipes.Options(data=MNIST, epochs=1),
-                                run_dir=tmp_path, progress=False, report=False)
+    result = run_recipe("mlp-mnist", recipes.Options(data=MNIST, epochs=1), run_dir=tmp_path,
+                        progress=False, report=False)
     assert result.held_out["samples"] == 2000
     assert result.held_out["accuracy"] >= 0.85
 

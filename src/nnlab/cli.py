@@ -23,6 +23,7 @@ from .train.callbacks import Callback
 from .train.checkpoint import CheckpointError
 from .train.diagnostics import NonFiniteError
 from .train.report import write_report
+from .train.run import run_recipe
 
 
 def _percent(x):
@@ -74,10 +75,9 @@ def cmd_train(args):
                               seed=args.seed)
     name = args.recipe or (None if args.resume else recipes.DEFAULT)
     print(f"nnlab train {name or '(the recipe of ' + args.resume + ')'}", flush=True)
-    result = recipes.run_recipe(name, options, run_dir=args.out, resume=args.resume,
-                                progress=False if args.no_progress else None,
-                                callbacks=[PrintEpochs()],
-                                diagnostics_every=args.diagnostics_every)
+    result = run_recipe(name, options, run_dir=args.out, resume=args.resume,
+                        progress=False if args.no_progress else None, callbacks=[PrintEpochs()],
+                        diagnostics_every=args.diagnostics_every)
     held = result.held_out
     if held.get("accuracy") is not None:
         correct = round(held["accuracy"] * held["samples"])

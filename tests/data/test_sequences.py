@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlab.data.datasets import pad_pairs, reverse_digits, sort_digits
+from nnlab.data.datasets import ReverseTask, pad_pairs, reverse_digits, sort_digits
 from nnlab.data.datasets.sequences import BOS, EOS, PAD, VOCAB_SIZE, tokens_to_digits
 
 
@@ -35,3 +35,17 @@ def test_pad_pairs_and_errors():
         pad_pairs([[6, 4, 7]], [[7, 4, 6]], max_len=2)
     with pytest.raises(ValueError, match="min_len <= max_len"):
         reverse_digits(10, min_len=5, max_len=3)
+
+
+def test_reverse_task_holds_out_unseen_sources():
+    assert ReverseTask() == ReverseTask(train=5000, held_out=500, min_len=3, max_len=10)
+    task = ReverseTask(train=300, held_out=40, min_len=3, max_len=4)
+    train, held = task.split(seed=0)
+    assert train.src.shape == (300, 4) and held.src.shape == (40, 4)
+    assert all((a == b).all() for a, b in zip(train, reverse_digits(300, 3, 4, seed=0)))
+    seen = {row.tobytes() for row in train.src}
+    assert not any(row.tobytes() in seen for row in held.src)
+    candidates = reverse_digits(80, 3, 4, seed=1)    # held out: drawn with seed + 1
+    assert {row.tobytes() for row in held.src} <= {row.tobytes() for row in candidates.src}
+    again = task.split(seed=0)
+    assert all((a == b).all() for a, b in zip(held, again[1]))

@@ -6,7 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlab.data.datasets import CharCorpus, CharVocab, TinyShakespeare, batchify, split_ids
+import nnlab
+from nnlab.data.datasets import (
+    CharCorpus,
+    CharVocab,
+    RandomWindows,
+    TinyShakespeare,
+    batchify,
+    split_ids,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 needs_shakespeare = pytest.mark.skipif(
@@ -85,3 +93,20 @@ def test_the_real_tiny_shakespeare():
     assert (len(train), len(val)) == (1_003_854, 111_540)
     assert corpus.vocab.decode(train[:14]) == "First Citizen:"
     assert corpus.vocab.decode(np.concatenate([train, val])) == corpus.text
+
+
+def test_random_windows():
+    ids = np.arange(100)
+    nnlab.manual_seed(0)
+    windows = RandomWindows(ids, 8, 4, steps=3)
+    batches = list(windows)
+    assert len(windows) == len(batches) == 3
+    for x, y in batches:
+        assert x.shape == (4, 8) and y.shape == (32,)            # y flattened as the logits
+        np.testing.assert_array_equal(y.numpy().reshape(4, 8), x.numpy() + 1)
+    nnlab.manual_seed(0)                                         # nnlab's generator
+    assert [b[0].numpy().tolist() for b in windows] == [b[0].numpy().tolist() for b in batches]
+    fixed = RandomWindows(ids, 8, 4, steps=2, seed=0)            # the same batches every pass
+    assert [b[0].numpy().tolist() for b in fixed] == [b[0].numpy().tolist() for b in fixed]
+    with pytest.raises(ValueError, match="RandomWindows: 8 ids hold no window of 8 \\+ 1"):
+        RandomWindows(np.arange(8), 8, 4, steps=1)

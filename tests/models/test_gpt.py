@@ -266,7 +266,8 @@ def test_nnlab_sample_continues_a_gpt_run(tmp_path):
 
 
 def test_gpt_shakespeare_schedule_and_windows():
-    from nnlab.train.recipes import RandomWindows, warmup_cosine
+    from nnlab.data.datasets import RandomWindows
+    from nnlab.optim.lr_scheduler import warmup_cosine
     factor = warmup_cosine(100, 2000, 0.1)
     assert [factor(t) for t in (0, 99, 100, 2000, 2500)] == pytest.approx(
         [1 / 101, 100 / 101, 1.0, 0.1, 0.1])

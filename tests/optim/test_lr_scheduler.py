@@ -196,7 +196,9 @@ def test_exponential_decay_with_unit_scale_is_exponential_lr():
                                     m.ExponentialLR(o, 0.9)], [4]),
     lambda m, o: m.ReduceLROnPlateau(o, patience=1),
     lambda m, o: m.PowerLawLR(o, 5.0, -1.0),
-], ids=["StepLR", "MultiStepLR", "Cosine", "OneCycle", "Sequential", "Plateau", "PowerLaw"])
+    lambda m, o: nn_sched.WarmupCosineLR(o, 4, 15, 0.1),
+], ids=["StepLR", "MultiStepLR", "Cosine", "OneCycle", "Sequential", "Plateau", "PowerLaw",
+        "WarmupCosine"])
 def test_state_dict_resume(make):
     """Save optimizer and scheduler after 10 steps, rebuild both, load, run 10 more:
     the same lrs as one uninterrupted run."""
@@ -248,6 +250,7 @@ def test_lambda_state_dict_skips_functions():
      "one milestone fewer"),
     (lambda o: nn_sched.PowerLawLR(o, scale=0, power=-1), ValueError, "scale=0"),
     (lambda o: nn_sched.ExponentialDecayLR(o, gamma=-0.5), ValueError, "gamma=-0.5"),
+    (lambda o: nn_sched.WarmupCosineLR(o, -1, 10), ValueError, "warmup_iters=-1"),
 ])
 def test_invalid_arguments(make, error, match):
     with pytest.raises(error, match=match):
@@ -270,3 +273,41 @@ def test_cosine_reaches_eta_min():
         sched.step()
     np.testing.assert_allclose(sched.get_last_lr(), [0.001, 0.001], rtol=1e-12)
     assert math.isclose(sched.base_lrs[0], 0.1)
+
+
+def _recipe_warmup_cosine(warmup, total, min_ratio):
+    """The gpt-shakespeare recipe's factor before WarmupCosineLR, kept verbatim."""
+    def factor(t):
+        if t < warmup:
+            return (t + 1) / (warmup + 1)
+        s = min(1.0, (t - warmup) / max(1, total - warmup))
+        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * s))
+    return factor
+
+
+@pytest.mark.parametrize("warmup, total, ratio", [(100, 2000, 0.1), (100, 250, 0.1),
+                                                  (0, 12, 0.0), (6, 3, 0.5)])
+def test_warmup_cosine_is_the_recipe_schedule_to_the_bit(warmup, total, ratio):
+    old = _recipe_warmup_cosine(warmup, total, ratio)
+    factor = nn_sched.warmup_cosine(warmup, total, ratio)
+    opt, ref_opt = _optimizer(nnlab), _optimizer(nnlab)
+    sched = nn_sched.WarmupCosineLR(opt, warmup, total, ratio)
+    ref = nn_sched.LambdaLR(ref_opt, old)            # the recipe's scheduler until now
+    for t in range(total + 20):
+        assert factor(t) == old(t)
+        assert sched.get_last_lr() == ref.get_last_lr() == [eta0 * old(t) for eta0 in LRS]
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+        for o, s in ((opt, sched), (ref_opt, ref)):
+            o.step()
+            s.step()
+
+
+def test_warmup_cosine_values():
+    factor = nn_sched.warmup_cosine(100, 2000, 0.1)
+    assert [factor(t) for t in (0, 99, 100, 2000, 2500)] == pytest.approx(
+        [1 / 101, 100 / 101, 1.0, 0.1, 0.1])
+    assert factor(1050) == pytest.approx(0.55)      # half way down the cosine
+    opt = _optimizer(nnlab)
+    sched = nn_sched.WarmupCosineLR(opt, 100, 2000)  # min_lr_ratio 0.1 by default
+    sched.step(2000)                                 # closed form: jump to a step
+    assert sched.get_last_lr() == pytest.approx([0.1 * eta0 for eta0 in LRS])

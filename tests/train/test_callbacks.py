@@ -1,4 +1,4 @@
-"""Callbacks: EarlyStopping, ModelCheckpoint, LRScheduler, GradientClipping, ProgressBar
+"""Callbacks: EarlyStopping, ModelCheckpoint, LRSchedulerCallback, GradientClipping, ProgressBar
 and the CSV / JSON-lines loggers."""
 import csv
 import io
@@ -89,12 +89,12 @@ def test_lr_scheduler_per_epoch_and_per_step():
     model, loss_fn, opt, train_loader, _ = tiny_setup(lr=0.1)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     history = train.fit(model, loss_fn, opt, train_loader, epochs=3,
-                        callbacks=[train.LRScheduler(sched)])
+                        callbacks=[train.LRSchedulerCallback(sched)])
     assert history["lr"] == pytest.approx([0.1, 0.05, 0.025])
     model, loss_fn, opt, train_loader, _ = tiny_setup(lr=0.1)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     history = train.fit(model, loss_fn, opt, train_loader, epochs=2,
-                        callbacks=[train.LRScheduler(sched, interval="step")])
+                        callbacks=[train.LRSchedulerCallback(sched, interval="step")])
     assert history["lr"] == pytest.approx([0.1 * 0.5 ** 3, 0.1 * 0.5 ** 7])  # at the last step
 
 
@@ -103,13 +103,13 @@ def test_lr_scheduler_reduce_on_plateau_gets_the_monitored_metric():
     sched = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=0)
     history = train.fit(model, loss_fn, opt, train_loader, val_loader, epochs=4,
                         callbacks=[Scripted([1.0, 2.0, 0.5, 0.7]),
-                                   train.LRScheduler(sched)])
+                                   train.LRSchedulerCallback(sched)])
     assert history["lr"] == pytest.approx([0.1, 0.1, 0.01, 0.01])
     assert opt.param_groups[0]["lr"] == pytest.approx(0.001)
     with pytest.raises(ValueError, match="once per epoch"):
-        train.LRScheduler(sched, interval="step")
+        train.LRSchedulerCallback(sched, interval="step")
     with pytest.raises(ValueError, match="interval must be"):
-        train.LRScheduler(sched, interval="batch")
+        train.LRSchedulerCallback(sched, interval="batch")
 
 
 def test_gradient_clipping_bounds_the_step():

@@ -13,8 +13,9 @@ import nnlab
 from nnlab import cli
 from nnlab.autograd.tensor import Tensor
 from nnlab.data.datasets import CharVocab, StreamLoader
-from nnlab.models import CharLSTM
-from nnlab.train import recipes, sampling
+from nnlab.models import CharLSTM, StreamingCharLSTM
+from nnlab.train import sampling
+from nnlab.train.recipes import char_lstm
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 needs_shakespeare = pytest.mark.skipif(
@@ -40,7 +41,7 @@ def test_stream_loader_chunks_and_epochs():
 
 def test_the_carried_state_continues_the_sequence():
     nnlab.manual_seed(0)
-    model = recipes.StreamingCharLSTM(11, 8, 16, num_layers=2).eval()
+    model = StreamingCharLSTM(11, 8, 16, num_layers=2).eval()
     plain = CharLSTM(11, 8, 16, num_layers=2)
     plain.load_state_dict(model.state_dict())
     ids = np.random.default_rng(0).integers(0, 11, (3, 12))
@@ -89,10 +90,10 @@ def test_sample_errors(tmp_path, capsys):
 
 @needs_shakespeare
 def test_a_tiny_run_then_sample(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(recipes, "CHAR_LSTM_CONFIG", dataclasses.replace(
-        recipes.CHAR_LSTM_CONFIG, embed_dim=16, hidden_size=32))
-    monkeypatch.setattr(recipes, "CHAR_LSTM_STREAMS", dataclasses.replace(
-        recipes.CHAR_LSTM_STREAMS, steps_per_epoch=4))
+    monkeypatch.setattr(char_lstm, "CHAR_LSTM_CONFIG", dataclasses.replace(
+        char_lstm.CHAR_LSTM_CONFIG, embed_dim=16, hidden_size=32))
+    monkeypatch.setattr(char_lstm, "CHAR_LSTM_STREAMS", dataclasses.replace(
+        char_lstm.CHAR_LSTM_STREAMS, steps_per_epoch=4))
     run = tmp_path / "run"
     assert cli.main(["train", "char-lstm", "--data", str(SHARED), "--epochs", "1",
                      "--batch-size", "8", "--out", str(run), "--no-progress",

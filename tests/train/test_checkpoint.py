@@ -7,6 +7,7 @@ import pytest
 import nnlab
 from nnlab import optim, train
 from nnlab.train import checkpoint as ckpt
+from nnlab.utils import io
 from tests.train.common import params, tiny_loaders, tiny_model, tiny_setup
 
 
@@ -79,17 +80,18 @@ def resume_setup(seed):
 def test_resume_equals_an_uninterrupted_run_exactly(tmp_path, interval):
     model, loss_fn, opt, train_loader, val_loader, sched = resume_setup(seed=0)
     straight = train.fit(model, loss_fn, opt, train_loader, val_loader, epochs=3,
-                         callbacks=[train.LRScheduler(sched, interval)])
+                         callbacks=[train.LRSchedulerCallback(sched, interval)])
     expected, expected_rng = params(model), nnlab.get_rng_state()
 
     model, loss_fn, opt, train_loader, val_loader, sched = resume_setup(seed=0)
     train.fit(model, loss_fn, opt, train_loader, val_loader, epochs=1,
-              callbacks=[train.LRScheduler(sched, interval), train.ModelCheckpoint(tmp_path)])
+              callbacks=[train.LRSchedulerCallback(sched, interval),
+                         train.ModelCheckpoint(tmp_path)])
 
     # fresh objects, built from other seeds: everything must come from the checkpoint
     model, loss_fn, opt, train_loader, val_loader, sched = resume_setup(seed=7)
     resumed = train.fit(model, loss_fn, opt, train_loader, val_loader, epochs=3,
-                        callbacks=[train.LRScheduler(sched, interval)],
+                        callbacks=[train.LRSchedulerCallback(sched, interval)],
                         resume=tmp_path / "last.npz")
     for k, v in expected.items():
         np.testing.assert_array_equal(params(model)[k], v, err_msg=k)
@@ -186,7 +188,7 @@ def test_a_failed_rename_leaves_the_old_file(tmp_path, monkeypatch):
     def no_rename(src, dst):
         raise OSError("rename failed")
 
-    monkeypatch.setattr(ckpt.os, "replace", no_rename)
+    monkeypatch.setattr(io.os, "replace", no_rename)
     with pytest.raises(OSError, match="rename failed"):
-        ckpt.atomic_write(path, lambda f: f.write("new"), mode="w")
+        io.atomic_write(path, lambda f: f.write("new"), mode="w")
     assert path.read_text() == "old" and os.listdir(tmp_path) == ["f.txt"]

@@ -5,6 +5,7 @@ import pytest
 
 from nnlab import train
 from nnlab.train import report
+from nnlab.utils import io
 from tests.train.common import tiny_setup
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -48,3 +49,19 @@ def test_resumed_records_replace_the_ones_after_the_checkpoint(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in lines))
     epochs, steps, errors = report.read_metrics(tmp_path)
     assert [e["loss"] for e in epochs] == [1.0, 0.5] and steps == [] and errors == []
+
+
+def test_a_failed_png_write_leaves_the_old_plot(tmp_path, monkeypatch):
+    model, loss_fn, opt, train_loader, _ = tiny_setup()
+    train.fit(model, loss_fn, opt, train_loader, epochs=2, diagnostics_every=0,
+              run_dir=tmp_path)
+    (tmp_path / "loss.png").write_bytes(b"old")
+
+    def no_rename(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(io.os, "replace", no_rename)
+    with pytest.raises(OSError, match="rename failed"):
+        train.write_report(tmp_path)
+    assert (tmp_path / "loss.png").read_bytes() == b"old"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -1,6 +1,6 @@
 """What every lab figure ends with: a grid and a legend on each panel, a tight layout, and
 the PNG written atomically (a temporary file renamed over `path`)."""
-from ..train.checkpoint import atomic_write
+from ..utils.io import atomic_write
 
 
 def save_figure(fig, path):

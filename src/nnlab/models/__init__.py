@@ -1,6 +1,6 @@
 """Floor 6: reference architectures built only from `nn`, one readable file each."""
-from .char_rnn import CharLSTM, CharLSTMConfig
-from .gpt import GPT, GPTConfig
+from .char_rnn import CharLSTM, CharLSTMConfig, StreamingCharLSTM
+from .gpt import GPT, FlatLogitsGPT, GPTConfig
 from .lenet import LeNet5
 from .mlp import MLP
 from .resnet import (
@@ -19,4 +19,4 @@ from .seq2seq import AdditiveAttention, DotAttention, Seq2Seq, Seq2SeqConfig
 __all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34",
            "resnet50", "CifarResNet", "cifar_resnet", "cifar_plain_net", "GPT", "GPTConfig",
            "Seq2Seq", "Seq2SeqConfig", "AdditiveAttention", "DotAttention",
-           "CharLSTM", "CharLSTMConfig"]
+           "CharLSTM", "CharLSTMConfig", "StreamingCharLSTM", "FlatLogitsGPT"]

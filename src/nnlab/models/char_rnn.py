@@ -9,7 +9,8 @@ one-hot inputs).
 The model scores p(idx[t + 1] | idx[..t]) = softmax(logits[:, t]). The state (h_n, c_n)
 is returned so that a long text can be fed in chunks, each starting where the last one
 ended (truncated backpropagation through time: detach the state between chunks), and so
-that sampling can feed one character at a time.
+that sampling can feed one character at a time. `StreamingCharLSTM` carries that state
+itself from one chunk to the next, so that `fit` can train it on `StreamLoader` batches.
 """
 from dataclasses import dataclass
 
@@ -52,3 +53,25 @@ class CharLSTM(nn.Module):
                              f"{tuple(idx.shape)}")
         y, state = self.lstm(self.embed(idx), state)
         return self.head(self.drop(y)), state
+
+
+class StreamingCharLSTM(CharLSTM):
+    """CharLSTM for `fit` over StreamLoader batches: forward(x (B, T), start) -> logits
+    (B T, V). The initial state is the one the previous chunk left in the same mode
+    (training and evaluation keep one each), detached so that backpropagation stops at the
+    chunk's start; zeros where start == 0 (the streams' beginning) or the batch changed.
+    `carried` holds that state (run-time state, neither parameter nor buffer: a checkpoint
+    does not keep it, so a resumed run starts its first chunk from zeros). Its state_dict
+    is CharLSTM's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.carried = {}
+
+    def forward(self, idx, start):
+        state = self.carried.get(self.training)
+        if int(start.item()) == 0 or state is None or state[0].shape[1] != idx.shape[0]:
+            state = None
+        logits, state = super().forward(idx, state)
+        self.carried[self.training] = tuple(s.detach() for s in state)
+        return logits.reshape(-1, logits.shape[-1])             # (B, T, V) -> (B T, V)

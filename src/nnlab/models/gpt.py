@@ -21,6 +21,9 @@ the stream's variance does not grow with depth.
 Generation keeps a KV cache (`KVCache`): each layer's keys and values (B, n_head, T, hs)
 of the positions seen so far, so a new token costs one position's work plus attention over
 the cache (O(context) per token), instead of re-running the whole context (O(context^2)).
+
+`FlatLogitsGPT` is the same model returning logits flattened to (B T, vocab_size), for `fit`
+with nn.CrossEntropyLoss against next-token targets flattened to (B T,).
 """
 import math
 from dataclasses import dataclass
@@ -252,6 +255,16 @@ class GPT(nn.Module):
             self.train(was_training)
         tokens = new if context.tokens is None else np.concatenate([context.tokens, new], 1)
         return _ids_like(tokens, idx.device)
+
+
+class FlatLogitsGPT(GPT):
+    """GPT for `fit`: forward(idx (B, T)) -> logits (B T, V), so that nn.CrossEntropyLoss
+    and per-token metrics apply to next-token targets flattened to (B T,). Its state_dict
+    is GPT's."""
+
+    def forward(self, idx):
+        logits, _ = super().forward(idx)
+        return logits.reshape(-1, logits.shape[-1])                 # (B, T, V) -> (B T, V)
 
 
 class Context:

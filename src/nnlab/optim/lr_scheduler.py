@@ -11,6 +11,8 @@ Cheatsheet schedules (closed form, from each group's initial lr eta0 and the ste
     LinearInterpolationLR   eta_t = (1 - t/K) eta0 + (t/K) eta_K for t <= K, then eta_K
     PowerLawLR              eta_t = eta0 (1 + t/s)^c
     ExponentialDecayLR      eta_t = eta0 gamma^(t/s)
+    WarmupCosineLR          nanoGPT's: a linear warm-up, then a cosine down to r eta0
+                            (`warmup_cosine` gives its factor alone, for LambdaLR)
 """
 import math
 import types
@@ -586,3 +588,33 @@ class ExponentialDecayLR(LRScheduler):
     def get_lr(self):
         factor = self.gamma ** (self.last_epoch / self.scale)
         return [eta0 * factor for eta0 in self.base_lrs]
+
+
+# -- warm-up then cosine (nanoGPT's) ----------------------------------------------------------
+def warmup_cosine(warmup_iters, total_iters, min_lr_ratio=0.1):
+    """WarmupCosineLR's factor of the base lr as a function of the step t, for LambdaLR."""
+    def factor(t):
+        if t < warmup_iters:
+            return (t + 1) / (warmup_iters + 1)
+        s = min(1.0, (t - warmup_iters) / max(1, total_iters - warmup_iters))
+        return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * s))
+    return factor
+
+
+class WarmupCosineLR(LRScheduler):
+    """nanoGPT's learning rate: a linear warm-up, eta_t = eta0 (t + 1) / (W + 1) for t < W =
+    warmup_iters, then a cosine, eta_t = eta0 (r + (1 - r) (1 + cos(pi s)) / 2) with
+    s = (t - W) / (K - W) going from 0 to 1 at K = total_iters, and r eta0 after K
+    (r = min_lr_ratio). The same values as LambdaLR(optimizer, warmup_cosine(W, K, r))."""
+
+    def __init__(self, optimizer, warmup_iters, total_iters, min_lr_ratio=0.1, last_epoch=-1):
+        if warmup_iters < 0 or total_iters < 0:
+            raise ValueError(f"WarmupCosineLR: warmup_iters={warmup_iters}, total_iters="
+                             f"{total_iters}, expected both >= 0")
+        self.warmup_iters, self.total_iters = warmup_iters, total_iters
+        self.min_lr_ratio = min_lr_ratio
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        factor = warmup_cosine(self.warmup_iters, self.total_iters, self.min_lr_ratio)
+        return [base_lr * factor(self.last_epoch) for base_lr in self.base_lrs]

@@ -164,7 +164,7 @@ class ModelCheckpoint(Callback):
         self.tracker.best, self.best_epoch = state["best"], state["best_epoch"]
 
 
-class LRScheduler(Callback):
+class LRSchedulerCallback(Callback):
     """Step a learning-rate scheduler every epoch (interval='epoch') or every optimizer step
     (interval='step'). A ReduceLROnPlateau is stepped with the epoch's `monitor` value."""
 
@@ -172,12 +172,13 @@ class LRScheduler(Callback):
 
     def __init__(self, scheduler, interval="epoch", monitor="val_loss"):
         if interval not in ("epoch", "step"):
-            raise ValueError(f"LRScheduler: interval must be 'epoch' or 'step', got {interval!r}")
+            raise ValueError(f"LRSchedulerCallback: interval must be 'epoch' or 'step', got "
+                             f"{interval!r}")
         from ..optim.lr_scheduler import ReduceLROnPlateau
         self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
         self.on_plateau = isinstance(scheduler, ReduceLROnPlateau)
         if self.on_plateau and interval != "epoch":
-            raise ValueError("LRScheduler: ReduceLROnPlateau is stepped once per epoch "
+            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau is stepped once per epoch "
                              "(interval='epoch') with the monitored metric")
 
     def on_batch_end(self, trainer, batch, logs):
@@ -188,7 +189,8 @@ class LRScheduler(Callback):
         if self.interval != "epoch":
             return
         if self.on_plateau:
-            self.scheduler.step(_monitored(logs, self.monitor, "LRScheduler(ReduceLROnPlateau)"))
+            self.scheduler.step(_monitored(logs, self.monitor,
+                                           "LRSchedulerCallback(ReduceLROnPlateau)"))
         else:
             self.scheduler.step()
 

@@ -17,16 +17,14 @@ objects where keys are strings, with tagged objects for what JSON lacks:
     {"__dict__": [[k, v], ...]}  a dict with non-string keys (optimizer state by index)
     {"__float__": "nan"}         nan, inf, -inf (so the JSON stays standard)
 
-Writes are atomic: the file is written to a temporary file in the same folder, flushed and
-fsynced, then renamed over the target with `os.replace`; a failure part way leaves the old
-file as it was. A truncated or corrupt file raises `CheckpointError` naming it, before
-anything (model, optimizer, RNG) is changed.
+Writes are atomic (`nnlab.utils.io.atomic_write`): the file is written to a temporary file
+in the same folder, flushed and fsynced, then renamed over the target with `os.replace`; a
+failure part way leaves the old file as it was. A truncated or corrupt file raises
+`CheckpointError` naming it, before anything (model, optimizer, RNG) is changed.
 """
-import contextlib
 import json
 import math
 import os
-import tempfile
 import zipfile
 import zlib
 
@@ -34,6 +32,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from ..utils.io import atomic_write
 
 FORMAT = "nnlab-checkpoint"
 VERSION = 1
@@ -42,43 +41,6 @@ _TAGS = ("__array__", "__tensor__", "__scalar__", "__tuple__", "__dict__", "__fl
 
 class CheckpointError(RuntimeError):
     """A checkpoint file that cannot be read or does not fit what it is loaded into."""
-
-
-# -- atomic files ---------------------------------------------------------------------------
-def atomic_write(path, write, mode="wb"):
-    """Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over
-    `path`. If anything fails, the temporary file is removed and `path` is untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (where the OS allows opening a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- encoding nested state as JSON plus arrays -------------------------------------------------

@@ -3,11 +3,18 @@
 A metric is a function `metric(output, target) -> (total, count)` on one batch, computed
 without autograd; the epoch's value is sum(total) / sum(count). Summing counts, rather
 than averaging batch means, gives the exact figure when the last batch is smaller.
+
+    accuracy        top-1 class predictions (the 'auto' metric of classification)
+    token_accuracy  argmax tokens of a sequence model, PAD targets left out
+    bits_per_char   the cross-entropy in bits, per row of a language model's logits
 """
+import math
+
 import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
+from ..data.datasets.sequences import PAD
 
 
 def _array(x):
@@ -24,6 +31,25 @@ def accuracy(output, target):
         raise ValueError(f"accuracy: predictions of shape {pred.shape} (argmax over dim 1 of "
                          f"output {out.shape}) do not match targets of shape {tgt.shape}")
     return float(xp.count_nonzero(pred == tgt)), int(tgt.size)
+
+
+def token_accuracy(output, target):
+    """Correct argmax tokens over the targets that are not PAD (teacher forced): output
+    (B, T, V) logits, target (B, T) ids. Returns (correct, non-PAD targets)."""
+    out, tgt = _array(output), _array(target)
+    hit, real = out.argmax(axis=-1) == tgt, tgt != PAD
+    return float((hit & real).sum()), int(real.sum())
+
+
+def bits_per_char(output, target):
+    """The cross-entropy in bits, -log2 softmax(output)[target], summed over the rows of
+    output (N, V) against ids target (N,), in float64: (total, N)."""
+    xp = get_array_module(output.data)
+    z = output.data.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))               # log softmax
+    picked = xp.take_along_axis(log_p, target.data.reshape(-1, 1).astype(np.int64), axis=1)
+    return float(-picked.sum()) / math.log(2), int(target.shape[0])
 
 
 METRICS = {"accuracy": accuracy}

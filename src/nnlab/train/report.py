@@ -13,13 +13,16 @@ callbacks.JSONLinesLogger; `metrics.csv` when there is no JSON-lines file) and
     index.html          the plots and the final metrics
 
 Plots are drawn on `matplotlib.figure.Figure` objects rendered by the Agg canvas, without
-pyplot, so no display is needed and no global backend is changed.
+pyplot, so no display is needed and no global backend is changed; each PNG is written
+atomically (a temporary file renamed over its path).
 """
 import csv
 import html
 import json
 import math
 import os
+
+from ..utils.io import atomic_write
 
 PLOTS = ("loss", "accuracy", "grad_norm", "activation_std", "update_ratio", "dead_units")
 
@@ -134,7 +137,7 @@ def _save(fig, ax, path):
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
 def _epoch_plot(epochs, keys, title, ylabel, path, log=False):
@@ -260,6 +263,6 @@ def write_report(run_dir):
         parts.append(f"<h2>All epochs</h2><table><tr>{head}</tr>{body}</table>")
     parts.append("</body></html>")
     index = os.path.join(run_dir, "index.html")
-    with open(index, "w", encoding="utf-8") as f:
-        f.write("\n".join(parts))
+    page = "\n".join(parts).encode("utf-8")
+    atomic_write(index, lambda f: f.write(page))
     return index

@@ -25,7 +25,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from . import checkpoint as ckpt
 from . import metrics as metrics_lib
-from .callbacks import CSVLogger, JSONLinesLogger, LRScheduler
+from .callbacks import CSVLogger, JSONLinesLogger, LRSchedulerCallback
 from .diagnostics import (
     Diagnostics,
     NonFiniteError,
@@ -156,7 +156,7 @@ class Trainer:
     # -- checkpoints ----------------------------------------------------------------------
     @property
     def schedulers(self):
-        return [c.scheduler for c in self.callbacks if isinstance(c, LRScheduler)]
+        return [c.scheduler for c in self.callbacks if isinstance(c, LRSchedulerCallback)]
 
     def _callback_states(self):
         return {f"{i}:{type(c).__name__}": c.state_dict() for i, c in enumerate(self.callbacks)}

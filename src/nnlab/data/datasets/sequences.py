@@ -14,6 +14,7 @@ For example, with max_len 4, the source 3 1 4 reversed is
     tgt_in  [ 1  7  4  6  0]
     tgt_out [ 7  4  6  2  0]
 """
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -100,3 +101,23 @@ def sort_digits(n=1000, min_len=3, max_len=10, seed=0):
     strings = _digit_strings(n, min_len, max_len, rng, "sort_digits")
     return pad_pairs([digits_to_tokens(s) for s in strings],
                      [digits_to_tokens(sorted(s)) for s in strings], max_len)
+
+
+@dataclass(frozen=True)
+class ReverseTask:
+    """The reversal task with a fixed held-out set: `split(seed)` gives (train, held_out)
+    `SequencePairs` of `reverse_digits`, the training pairs drawn with `seed`, the held-out
+    ones with seed + 1 and kept only where their source is not among the training sources
+    (the first `held_out` such pairs)."""
+    train: int = 5000       # training pairs
+    held_out: int = 500     # held-out pairs, none with a source seen in training
+    min_len: int = 3        # digits per string, at least
+    max_len: int = 10       # and at most
+
+    def split(self, seed=0):
+        train = reverse_digits(self.train, self.min_len, self.max_len, seed=seed)
+        candidates = reverse_digits(2 * self.held_out, self.min_len, self.max_len,
+                                    seed=seed + 1)
+        seen = {row.tobytes() for row in train.src}
+        fresh = [i for i, row in enumerate(candidates.src) if row.tobytes() not in seen]
+        return train, SequencePairs(*(a[fresh[:self.held_out]] for a in candidates))

@@ -5,6 +5,7 @@
     train, val = corpus.split()                 # the first 90% and the last 10% of the ids
     streams = batchify(train, 32)               # (32, L): 32 contiguous streams
     loader = StreamLoader(train, 32, 64)        # (x, start, y) chunks for truncated BPTT
+    windows = RandomWindows(train, 64, 12, 250)  # (x, y) at random offsets, for a GPT
 
 The split is by position, not at random, so the validation text is unseen prose rather
 than characters interleaved with the training text. The file is found without a network:
@@ -15,6 +16,7 @@ import os
 
 import numpy as np
 
+from ... import backend
 from ...autograd.tensor import Tensor
 from .mnist import search_folders
 
@@ -135,6 +137,31 @@ class StreamLoader:
             x = np.ascontiguousarray(self.streams[:, start:stop])
             y = self.streams[:, start + 1:stop + 1].reshape(-1)
             yield Tensor(x), Tensor(np.asarray(start, np.int64)), Tensor(y)
+
+
+class RandomWindows:
+    """`steps` batches (x, y) of `batch_size` windows of `block_size` + 1 ids at random
+    offsets in `ids`: x = window[:-1] (B, T), y = window[1:] flattened to (B T,) as the
+    logits are. Offsets come from nnlab's generator (manual_seed fixes them), or with `seed`
+    from a fresh generator on every pass (the same batches each time: a validation set)."""
+
+    def __init__(self, ids, block_size, batch_size, steps, seed=None):
+        if len(ids) <= block_size:
+            raise ValueError(f"RandomWindows: {len(ids)} ids hold no window of "
+                             f"{block_size} + 1")
+        self.ids, self.block_size, self.batch_size = np.asarray(ids), block_size, batch_size
+        self.steps, self.seed = steps, seed
+
+    def __len__(self):
+        return self.steps
+
+    def __iter__(self):
+        gen = backend.generator() if self.seed is None else np.random.default_rng(self.seed)
+        span = np.arange(self.block_size + 1)
+        for _ in range(self.steps):
+            starts = gen.integers(0, len(self.ids) - self.block_size, self.batch_size)
+            windows = self.ids[starts[:, None] + span]              # (B, T + 1)
+            yield Tensor(windows[:, :-1]), Tensor(windows[:, 1:].reshape(-1))
 
 
 def find_text_file(name, subfolder, root=None, what=None):
