@@ -10,15 +10,10 @@ from nnlab.autograd import grad
 from nnlab.autograd.fused import FusedFunction, FusedKernel
 from nnlab.nn.functional.attention import FlashAttention
 from nnlab.nn.functional.conv import Convolution
+from nnlab.nn.functional.cross_entropy_fused import CrossEntropy, CrossEntropyGrad, _ClassTargets
 from nnlab.nn.functional.dropout import MaskedScale
 from nnlab.nn.functional.linear import Affine
-from nnlab.nn.functional.loss import (
-    BinaryCrossEntropy,
-    BinaryCrossEntropyWithLogits,
-    CrossEntropy,
-    CrossEntropyGrad,
-    _ClassTargets,
-)
+from nnlab.nn.functional.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from nnlab.nn.functional.normalization import Normalize
 from nnlab.nn.functional.recurrent_fused import GRUSequence, LSTMSequence, RNNSequence, _Sequence
 from nnlab.ops.elementwise import SigmoidGrad, TanhGrad
