@@ -110,7 +110,7 @@ class ModelTraining(Workload):
         """The nnlab model's state_dict after its own seeded initialisation, as arrays."""
         import nnlab
         nnlab.manual_seed(self.seed)
-        return {k: np.array(v.data) for k, v in self.nnlab_model().state_dict().items()}
+        return {k: np.array(v._data) for k, v in self.nnlab_model().state_dict().items()}
 
     def build(self, lib, model):
         rng = self.rng()

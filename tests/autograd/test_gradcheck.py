@@ -37,7 +37,7 @@ class WrongSecondCube(Function):
     @staticmethod
     def backward(ctx, gy):
         x, = ctx.saved_tensors
-        return gy * nnlab.Tensor(3 * x.data ** 2)
+        return gy * nnlab.Tensor(3 * x._data ** 2)
 
 
 class RightCube(Function):
@@ -133,8 +133,8 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
 
 def test_inputs_are_left_as_they_were():
     x = leaf([0.25, 0.5])
-    before = x.data.copy()
+    before = x._data.copy()
     gradcheck(lambda x: x.exp(), (x,))
     gradgradcheck(lambda x: x.exp(), (x,))
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x._data, before)
     assert x.grad is None

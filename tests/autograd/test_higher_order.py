@@ -52,8 +52,8 @@ def test_hessian_vector_product_by_backward_create_graph():
     loss.backward(create_graph=True)
     v = nnlab.tensor([1.0, 0.0, 2.0], dtype=nnlab.float64)
     hv, = autograd.grad((w.grad * v).sum(), w)
-    t = np.tanh(w.data)
-    diag = 2 * (1 - t * t) - 2 * w.data * t * (1 - t * t) + 6 * w.data   # (x tanh x)'' + 6x
+    t = np.tanh(w._data)
+    diag = 2 * (1 - t * t) - 2 * w._data * t * (1 - t * t) + 6 * w._data   # (x tanh x)'' + 6x
     np.testing.assert_allclose(hv.numpy(), diag * v.numpy(), rtol=1e-12)
 
 

@@ -13,7 +13,7 @@ def leaf(values, dtype=nnlab.float32):
 # -- attributes ------------------------------------------------------------------------
 def test_attributes_of_a_leaf():
     x = nnlab.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert isinstance(x.data, np.ndarray)
+    assert isinstance(x._data, np.ndarray) and isinstance(x.data, nnlab.Tensor)
     assert x.grad is None and not x.requires_grad and x.is_leaf and x.grad_fn is None
     assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == np.float32 and x.device == "cpu"
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2
@@ -72,7 +72,7 @@ def test_detach_shares_memory_and_version_counter():
     x = leaf([1.0, 2.0])
     d = x.detach()
     assert not d.requires_grad and d.is_leaf and d.grad_fn is None
-    assert np.shares_memory(d.data, x.data)
+    assert np.shares_memory(d._data, x._data)
     d.add_(1.0)
     assert x.tolist() == [2.0, 3.0]
     assert x._version == d._version == 1
@@ -81,7 +81,7 @@ def test_detach_shares_memory_and_version_counter():
 def test_clone_copies_and_passes_gradient():
     x = leaf([1.0, 2.0])
     c = x.clone()
-    assert not np.shares_memory(c.data, x.data) and c.grad_fn is not None
+    assert not np.shares_memory(c._data, x._data) and c.grad_fn is not None
     (c * 3).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
 
@@ -265,10 +265,10 @@ def test_repr_names_the_grad_fn():
     (lambda t: t.__isub__(1), [0.0, 1.0]), (lambda t: t.__itruediv__(4), [0.25, 0.5])])
 def test_in_place_ops_change_memory_and_bump_version(op, expected):
     t = nnlab.tensor([1.0, 2.0])
-    data = t.data
+    data = t._data
     assert t._version == 0
     assert op(t) is t
-    assert t.data is data and t.tolist() == pytest.approx(expected)
+    assert t._data is data and t.tolist() == pytest.approx(expected)
     assert t._version == 1
     assert t.dtype == np.float32
 
@@ -323,3 +323,17 @@ def test_in_place_cannot_narrow_the_dtype():
     with pytest.raises(TypeError, match="add_: the result has dtype float32, which cannot be "
                                         "written into a int64 tensor in place"):
         t.add_(0.5)
+
+
+def test_data_is_a_tensor_sharing_memory_outside_the_graph():
+    w = nnlab.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    d = w.data
+    assert isinstance(d, nnlab.Tensor) and not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.numpy(), w.detach().numpy())
+    w.data.add_(-0.5 * w.grad)                    # manual SGD as older examples write it
+    assert w.tolist() == pytest.approx([0.0, 0.0]) and w._version == 0   # unseen by autograd
+    w.data = nnlab.tensor([5.0, 6.0, 7.0])        # any shape, as torch
+    assert w.shape == (3,) and w.requires_grad and w.tolist() == [5.0, 6.0, 7.0]
+    with pytest.raises(TypeError, match="Tensor.data: expected a Tensor"):
+        w.data = [1.0]

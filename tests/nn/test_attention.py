@@ -73,9 +73,9 @@ def test_a_fully_masked_row_gives_zeros_as_torch(mask):
     check_op(F.scaled_dot_product_attention, TF.scaled_dot_product_attention, *args)
     q, k, v = (nnlab.tensor(a, requires_grad=True) for a in args[:3])
     out = F.scaled_dot_product_attention(q, k, v, nnlab.tensor(mask))
-    assert np.all(out.data[:, 1] == 0) and np.isfinite(out.data).all()
+    assert np.all(out._data[:, 1] == 0) and np.isfinite(out._data).all()
     out.sum().backward()
-    assert np.all(q.grad.data[:, 1] == 0) and np.isfinite(k.grad.data).all()
+    assert np.all(q.grad._data[:, 1] == 0) and np.isfinite(k.grad._data).all()
 
 
 # (q shape, k shape, v shape, mask or None, kwargs): tiny float64 cases for gradcheck
@@ -117,7 +117,7 @@ def _twin_run(fn, arrays, w):
     xs = [nnlab.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*xs)
     (out * nnlab.tensor(w)).sum().backward()
-    return [out.data] + [x.grad.data for x in xs]
+    return [out._data] + [x.grad._data for x in xs]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -166,7 +166,7 @@ def test_flash_computes_only_the_gradients_asked_for(wrt):
         xs = [nnlab.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
         fn(*xs).sum().backward()
         assert [x.grad is not None for x in xs] == [i in wrt for i in range(3)]
-        grads.append([xs[i].grad.data for i in wrt])
+        grads.append([xs[i].grad._data for i in wrt])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
@@ -235,18 +235,18 @@ def test_flash_never_allocates_the_n_by_n_matrix():
 # -- dropout ---------------------------------------------------------------------------
 def test_dropout_on_the_weights_uses_nnlabs_generator():
     q, k, v = (nnlab.tensor(randn(2, 4, 3, seed=s), requires_grad=True) for s in (23, 24, 25))
-    plain = F.scaled_dot_product_attention(q, k, v).data
+    plain = F.scaled_dot_product_attention(q, k, v)._data
     nnlab.manual_seed(0)
     a = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
     nnlab.manual_seed(0)
     b = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
-    np.testing.assert_array_equal(a.data, b.data)
-    assert not np.allclose(a.data, plain)
+    np.testing.assert_array_equal(a._data, b._data)
+    assert not np.allclose(a._data, plain)
     a.sum().backward()
-    assert np.isfinite(q.grad.data).all()
+    assert np.isfinite(q.grad._data).all()
     zero = F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)   # every weight dropped
-    np.testing.assert_array_equal(zero.data, 0)
-    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).data
+    np.testing.assert_array_equal(zero._data, 0)
+    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3)._data
                     for _ in range(400)], axis=0)
     np.testing.assert_allclose(mean, plain, atol=0.15)   # E[dropout(w)] = w
 

@@ -43,7 +43,7 @@ def test_zero_grad(set_to_none):
         if set_to_none:
             assert p.grad is None
         else:
-            assert p.grad is grads[k] and not p.grad.data.any() and not p.grad.requires_grad
+            assert p.grad is grads[k] and not p.grad._data.any() and not p.grad.requires_grad
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -103,6 +103,6 @@ def test_an_optimiser_made_before_to_keeps_updating_the_parameters():
 
 def test_to_same_dtype_and_cpu_change_nothing():
     m = N["Lin"](3, 2)
-    data = m.weight.data
+    data = m.weight._data
     assert m.to(nnlab.float64) is m and m.cpu() is m and m.to("cpu") is m
-    assert m.weight.data is data
+    assert m.weight._data is data

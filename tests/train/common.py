@@ -44,4 +44,4 @@ def tiny_setup(seed=0, lr=0.05, dropout=0.0, optimizer="sgd", generator=0):
 
 
 def params(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v._data.copy() for k, v in model.state_dict().items()}

@@ -94,7 +94,7 @@ class InjectNaN(train.Callback):
 
     def on_batch_begin(self, trainer, batch):
         if trainer.step == self.step:
-            trainer.model[0].weight.data[0, 0] = np.nan
+            trainer.model[0].weight._data[0, 0] = np.nan
 
 
 class Recorder(train.Callback):
@@ -168,7 +168,7 @@ def test_nan_gradient_names_the_first_layer_in_the_backward_pass():
                                                                 ["0.weight", "0.bias"])
     assert "step 3 (epoch 1, batch 2): non-finite gradient" in str(err)
     assert "'0' (Linear): 0.weight (nan), 0.bias (nan)" in str(err)
-    assert np.isfinite(model[0].weight.data).all()         # the step was not taken
+    assert np.isfinite(model[0].weight._data).all()         # the step was not taken
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")

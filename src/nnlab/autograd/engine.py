@@ -29,7 +29,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t in targets or ():
         if t.grad_fn is not None and _key(t) in found:  # a non-leaf in `inputs`, as torch
             g = found[_key(t)]  # it flowed on too: mark it delivered, so it is stored copied
-            _accumulate(t, g, create_graph, {id(g.data)})
+            _accumulate(t, g, create_graph, {id(g._data)})
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -93,10 +93,10 @@ def _roots(tensors, grad_tensors, op):
             raise RuntimeError(f"{op}: element {i} of tensors does not require grad and "
                                "does not have a grad_fn")
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(f"{op}: grad can be created implicitly only for scalar "
                                    f"outputs; this one has shape {t.shape}: pass gradient=")
-            xp_ones = t.data.copy()
+            xp_ones = t._data.copy()
             xp_ones.fill(1)
             g = Tensor._make(xp_ones)
         else:
@@ -131,7 +131,7 @@ def _walk(roots, targets, retain_graph, create_graph, accumulate):
             if walk.runs is not None and node not in walk.runs:
                 continue
             if len(grads) > 1:  # a multi-output node gets zeros for outputs with no grad
-                xp = get_array_module(next(g for g in grads if g is not None).data)
+                xp = get_array_module(next(g for g in grads if g is not None)._data)
                 grads = [g if g is not None else Tensor._make(xp.zeros(shape, dtype))
                          for g, (shape, dtype) in zip(grads, node._output_meta)]
             in_grads = node._backward(grads)
@@ -217,12 +217,12 @@ class _Walk:
         consumer); a gradient that arrived from elsewhere is never written into."""
         if self.create_graph:
             return total + g
-        xp = get_array_module(g.data)
-        if id(total.data) in self.owned:
-            ufunc(xp.add, total.data, g.data, out=total.data)
+        xp = get_array_module(g._data)
+        if id(total._data) in self.owned:
+            ufunc(xp.add, total._data, g._data, out=total._data)
             return total
-        total = Tensor._make(xp.asarray(ufunc(xp.add, total.data, g.data)))  # 0-d stays array
-        self.owned.add(id(total.data))
+        total = Tensor._make(xp.asarray(ufunc(xp.add, total._data, g._data)))  # 0-d stays array
+        self.owned.add(id(total._data))
         return total
 
     def take(self, node):
@@ -230,7 +230,7 @@ class _Walk:
         grads = self.pending.pop(node)
         for g in grads:
             if g is not None:
-                self.owned.discard(id(g.data))
+                self.owned.discard(id(g._data))
         return grads
 
 
@@ -243,18 +243,18 @@ def _accumulate(leaf, g, create_graph, delivered):
     if g.dtype != leaf.dtype:
         g = g.to(leaf.dtype)
     if leaf.grad is None:
-        if not _owned(g.data, delivered):
-            g = g.clone() if create_graph else Tensor._make(g.data.copy())
+        if not _owned(g._data, delivered):
+            g = g.clone() if create_graph else Tensor._make(g._data.copy())
         elif not create_graph:
-            g = Tensor._make(g.data)
-        delivered.add(id(g.data))
-        if g.data.base is not None:
-            delivered.add(id(g.data.base))
+            g = Tensor._make(g._data)
+        delivered.add(id(g._data))
+        if g._data.base is not None:
+            delivered.add(id(g._data.base))
         leaf.grad = g
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:
-        leaf.grad.data += g.data
+        leaf.grad._data += g._data
 
 
 def _owned(array, delivered):

@@ -12,7 +12,7 @@
             y, = ctx.saved_tensors
             return gy * y                 # dL/dx = dL/dy * exp(x)
 
-`Exp.apply(t)` calls `forward` with each Tensor argument replaced by its array (`t.data`)
+`Exp.apply(t)` calls `forward` with each Tensor argument replaced by its array (`t._data`)
 and every other argument passed as it is, wraps the result in Tensors, and, when a graph
 is being recorded, makes the ctx their `grad_fn`. Unlike PyTorch, `forward` sees arrays:
 primitives are array code, and their backward is written in Tensor ops so that it can
@@ -68,7 +68,7 @@ class Function:
     def saved_arrays(self):
         """The saved items as arrays (None stays None), checked as `saved_tensors`: for
         backward passes written in array code."""
-        return tuple(t.data if isinstance(t, Tensor) else t for t in self.saved_tensors)
+        return tuple(t._data if isinstance(t, Tensor) else t for t in self.saved_tensors)
 
     def _unpack(self, saved):
         """Entries of `_resolve_saved` back to Tensors, each checked against its version."""
@@ -122,7 +122,7 @@ class Function:
             needs = (False,) * len(args)
             any_grad = False
         ctx.needs_input_grad = needs
-        out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if grad_mode._anomaly:
@@ -159,7 +159,7 @@ class Function:
             self._output_meta = tuple((o.shape, o.dtype) for o in outs)
         skip = self._non_differentiable
         for i, t in enumerate(results):
-            if t.data.dtype.kind == "f" and not (skip and any(outs[i] is n for n in skip)):
+            if t._data.dtype.kind == "f" and not (skip and any(outs[i] is n for n in skip)):
                 t.requires_grad = True
                 t.grad_fn = self
                 t._output_nr = i
@@ -185,18 +185,18 @@ def _resolve_saved(items, args, outs, results):
     saved = []
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._data
         entry = None
         if item is not None and hasattr(item, "shape"):
             for a in args:
-                if isinstance(a, Tensor) and a.data is item:
+                if isinstance(a, Tensor) and a._data is item:
                     entry = (_INPUT, a, a._version_counter, a._version_counter[0])
                     break
             else:
                 for i, o in enumerate(outs):
                     if o is item:
                         r = results[i]
-                        entry = (_OUTPUT, (r.data, i), r._version_counter, r._version_counter[0])
+                        entry = (_OUTPUT, (r._data, i), r._version_counter, r._version_counter[0])
                         break
         saved.append(entry or (_CONSTANT, item, None, None))
     return tuple(saved)
@@ -209,7 +209,7 @@ def _check_finite(op, phase, arrays, trace):
     for a in arrays:
         if a is None:
             continue
-        data = a.data if isinstance(a, Tensor) else a
+        data = a._data if isinstance(a, Tensor) else a
         if not hasattr(data, "dtype") or data.dtype.kind != "f":
             continue
         xp = get_array_module(data)

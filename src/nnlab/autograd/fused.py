@@ -55,7 +55,7 @@ class FusedKernel(FusedFunction):
     def _backward(self, grads):
         if grad_mode._enabled:  # create_graph
             return self._backward_twin(grads)
-        found = self.backward(self, *[g.data for g in grads])
+        found = self.backward(self, *[g._data for g in grads])
         found = found if isinstance(found, tuple) else (found,)
         return tuple(None if g is None else Tensor._make(g) for g in found)
 

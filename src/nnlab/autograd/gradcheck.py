@@ -77,18 +77,18 @@ def _as_tuple(x):
 
 def _analytical(outputs, xs):
     """J[o][n] of shape (outputs[o].size, xs[n].size), one backward per output element."""
-    jac = [[np.zeros((o.data.size, x.data.size)) for x in xs] for o in outputs]
+    jac = [[np.zeros((o._data.size, x._data.size)) for x in xs] for o in outputs]
     for o, out in enumerate(outputs):
         if not out.requires_grad:
             continue
-        for k in range(out.data.size):
-            v = np.zeros(out.data.size)
+        for k in range(out._data.size):
+            v = np.zeros(out._data.size)
             v[k] = 1.0
             v = Tensor(v.reshape(out.shape).astype(out.dtype))
             gs = grad([out], xs, [v], retain_graph=True, allow_unused=True)
             for n, g in enumerate(gs):
                 if g is not None:
-                    jac[o][n][k] = np.asarray(g.data, dtype=np.float64).ravel()
+                    jac[o][n][k] = np.asarray(g._data, dtype=np.float64).ravel()
     return jac
 
 
@@ -97,7 +97,7 @@ def _numerical(fn, inputs, wrt, eps):
     jac = None
     with grad_mode.no_grad():
         for n, i in enumerate(wrt):
-            x = inputs[i].data
+            x = inputs[i]._data
             for j in range(x.size):
                 at = np.unravel_index(j, x.shape) if x.ndim else ()
                 original = x[at].copy()
@@ -107,7 +107,7 @@ def _numerical(fn, inputs, wrt, eps):
                 minus = _float_outputs(fn(*inputs))
                 x[at] = original
                 if jac is None:
-                    jac = [[np.zeros((p.size, inputs[w].data.size)) for w in wrt]
+                    jac = [[np.zeros((p.size, inputs[w]._data.size)) for w in wrt]
                            for p in plus]
                 for o, (p, m) in enumerate(zip(plus, minus)):
                     jac[o][n][:, j] = (p - m).ravel() / (2 * eps)
@@ -116,5 +116,5 @@ def _numerical(fn, inputs, wrt, eps):
 
 def _float_outputs(out):
     """Copies (an output may be the very input being perturbed, or a view of it)."""
-    return [np.array(o.data, dtype=np.float64) for o in _as_tuple(out)
+    return [np.array(o._data, dtype=np.float64) for o in _as_tuple(out)
             if isinstance(o, Tensor) and o.dtype.kind == "f"]

@@ -17,19 +17,19 @@ from . import grad_mode
 class Tensor:
     """A multi-dimensional array that records the ops applied to it (see module doc)."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr",
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_output_nr",
                  "_version_counter", "_hooks", "__weakref__")
     __array_priority__ = 1000   # numpy defers to Tensor's reflected operators
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if not hasattr(data, "dtype") or isinstance(data, np.generic):
             data = np.asarray(data)
             if data.dtype == np.float64:
                 data = data.astype(backend.get_default_dtype())
-        self.data = data
+        self._data = data
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
@@ -43,7 +43,7 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
         """A Tensor around `data` with no checks: the fast path used by ops."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
@@ -54,20 +54,36 @@ class Tensor:
 
     # -- attributes ---------------------------------------------------------------------
     @property
+    def data(self):
+        """This tensor's values as a new Tensor that shares its memory, is not part of the
+        graph and does not require grad (torch's `.data`: a change made through it is not
+        seen by autograd's version checks). Assigning `t.data = other` makes `t` hold
+        other's values (any shape or dtype), as in torch. Inside nnlab the array itself is
+        `t._data`; `t.numpy()` is the public way to it."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor to assign, got "
+                            f"{type(value).__name__}")
+        self._data = value._data
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self):
@@ -87,46 +103,46 @@ class Tensor:
         return _ops.transpose(self, -2, -1)
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self):
-        return self.data.dtype.itemsize
+        return self._data.dtype.itemsize
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): a Tensor with {self.data.size} elements cannot be "
+        if self._data.size != 1:
+            raise ValueError(f"item(): a Tensor with {self._data.size} elements cannot be "
                              "converted to a Python scalar (expected exactly 1 element)")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("numpy(): can't call numpy() on a Tensor that requires grad; "
                                "use tensor.detach().numpy()")
-        if backend.device_of(self.data) != "cpu":
+        if backend.device_of(self._data) != "cpu":
             raise TypeError(f"numpy(): the tensor is on {self.device}; call .cpu() first")
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        data = self.data if backend.device_of(self.data) == "cpu" else self.data.get()
+        data = self._data if backend.device_of(self._data) == "cpu" else self._data.get()
         return data if dtype is None else data.astype(dtype)
 
     # -- autograd -----------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"requires_grad_: only floating point tensors can require "
-                               f"gradients (this one is {self.data.dtype})")
+                               f"gradients (this one is {self._data.dtype})")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False): only leaf tensors can stop requiring "
                                "grad; use detach() for a non-leaf")
@@ -135,7 +151,7 @@ class Tensor:
 
     def detach(self):
         """The same values (same memory) outside the graph."""
-        t = Tensor._make(self.data.view())
+        t = Tensor._make(self._data.view())
         t._version_counter = self._version_counter
         return t
 
@@ -185,7 +201,7 @@ class Tensor:
         return _ops.clone(self)
 
     def contiguous(self):
-        return self if self.data.flags.c_contiguous else _ops.clone(self)
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
 
     def to(self, *args, dtype=None, device=None):
         """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other_tensor)`."""
@@ -197,7 +213,7 @@ class Tensor:
             else:
                 dtype = a
         out = self
-        if device is not None and backend.device_of(self.data) != _normalise_device(device):
+        if device is not None and backend.device_of(self._data) != _normalise_device(device):
             out = _ops.to_device(out, device)
         if dtype is not None and backend.to_dtype(dtype) != self.dtype:
             out = _ops.cast(out, backend.to_dtype(dtype))
@@ -238,12 +254,12 @@ class Tensor:
                     else "a tensor that is part of the graph")
             raise RuntimeError(f"{op}: {what} cannot be changed in place while autograd "
                                "records; use the out-of-place op, or nnlab.no_grad()")
-        if result.requires_grad and self.data.base is not None:
+        if result.requires_grad and self._data.base is not None:
             raise RuntimeError(f"{op}: writing a tensor that requires grad into a view "
                                "is not supported; build the result out of place")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         try:
-            xp.copyto(self.data, result.data, casting="same_kind")
+            xp.copyto(self._data, result._data, casting="same_kind")
         except TypeError:
             raise TypeError(f"{op}: the result has dtype {result.dtype}, which cannot be "
                             f"written into a {self.dtype} tensor in place") from None
@@ -379,20 +395,20 @@ class Tensor:
         return _ops.getitem(self, key)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements "
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements "
                                "is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -401,12 +417,12 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
     def __format__(self, spec):
-        return format(self.item(), spec) if self.data.ndim == 0 else format(repr(self), spec)
+        return format(self.item(), spec) if self._data.ndim == 0 else format(repr(self), spec)
 
     def __repr__(self):
         return _format_tensor(self)

@@ -39,7 +39,7 @@ def default_collate(batch):
     if isinstance(elem, Tensor):
         if any(t.requires_grad for t in batch):
             return stack(batch)
-        return Tensor(_stack_arrays([t.data for t in batch], "tensor"))
+        return Tensor(_stack_arrays([t._data for t in batch], "tensor"))
     if isinstance(elem, np.ndarray) or backend.device_of(elem) != "cpu":
         if elem.dtype.kind in "OUSV":
             raise TypeError(_NOT_COLLATABLE.format(f"an array of dtype {elem.dtype}"))
@@ -97,7 +97,7 @@ def _take(array, index):
     if isinstance(array, Tensor):
         if array.requires_grad:
             return array[Tensor(index)]
-        array = array.data
+        array = array._data
     xp = backend.get_array_module(array)
     return Tensor(array[index if xp is np else xp.asarray(index)])
 

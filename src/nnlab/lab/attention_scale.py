@@ -44,10 +44,10 @@ def _measure(q, k, g, scale):
     logits.retain_grad()
     p = softmax(logits, dim=-1)
     (p * Tensor(g)).sum().backward()
-    probs = p.data.astype(np.float64)
+    probs = p._data.astype(np.float64)
     logp = np.log(np.where(probs > 0, probs, 1.0))               # 0 log 0 = 0
     entropy = float(np.mean(-(probs * logp).sum(-1)))
-    return entropy, _typical(logits.grad.data), _typical(qt.grad.data)
+    return entropy, _typical(logits.grad._data), _typical(qt.grad._data)
 
 
 def attention_scale(dims=(16, 32, 64, 128, 256, 512, 1024), n=256, seed=0, out=None,

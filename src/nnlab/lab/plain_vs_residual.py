@@ -78,7 +78,7 @@ def first_layer_grad_norm(model, x, y, batches):
     for idx in batches:
         model.zero_grad()
         loss_fn(model(Tensor(x[idx])), Tensor(y[idx])).backward()
-        norms.append(float(np.linalg.norm(np.asarray(model.conv1.weight.grad.data,
+        norms.append(float(np.linalg.norm(np.asarray(model.conv1.weight.grad._data,
                                                      dtype=np.float64))))
     model.zero_grad()
     return float(np.mean(norms))

@@ -73,7 +73,7 @@ def scaled_matrix(size, radius, rng):
 
 
 def _set(param, array):
-    param.data[...] = array
+    param._data[...] = array
     param._version_counter[0] += 1
 
 
@@ -96,7 +96,7 @@ def jacobian_norms(module, lengths, u, x=None):
     out_grad[np.repeat(np.asarray(lengths) - 1, probes), np.arange(n)] = np.tile(
         u, (len(lengths), 1))
     g0, = grad(output, h0, grad_outputs=Tensor(out_grad))
-    norms = np.linalg.norm(g0.data[0].astype(np.float64), axis=1)        # (n,)
+    norms = np.linalg.norm(g0._data[0].astype(np.float64), axis=1)        # (n,)
     return np.sqrt((norms.reshape(len(lengths), probes) ** 2).mean(axis=1)).tolist()
 
 
@@ -124,7 +124,7 @@ def _grad_norm(params):
     total = 0.0
     for p in params:
         if p.grad is not None:
-            g = p.grad.data.astype(np.float64)
+            g = p.grad._data.astype(np.float64)
             total += float((g * g).sum())
     return math.sqrt(total)
 
@@ -197,7 +197,7 @@ def rnn_gradient_norms(lengths=range(1, 201), hidden_size=64, radii=(0.9, 1.0, 1
         lstm = nn.LSTM(INPUT_SIZE, hidden_size)
         forget = slice(hidden_size, 2 * hidden_size)                  # gates i, f, g, o
         for param, value in ((lstm.bias_ih_l0, bias), (lstm.bias_hh_l0, 0.0)):
-            b = param.data.copy()
+            b = param._data.copy()
             b[forget] = value
             _set(param, b)
         norms = jacobian_norms(lstm, lengths, u, x)

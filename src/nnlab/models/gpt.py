@@ -89,7 +89,7 @@ class CausalSelfAttention(nn.Module):
                                                   backend="flash" if p == 0 else None)
         if T == 1:  # one new token sees the whole cache
             return F.scaled_dot_product_attention(q, k, v, dropout_p=p)
-        xp = backend.get_array_module(q.data)
+        xp = backend.get_array_module(q._data)
         mask = xp.tril(xp.ones((T, past + T), dtype=bool), k=past)  # (T, past + T)
         return F.scaled_dot_product_attention(q, k, v, attn_mask=Tensor(mask), dropout_p=p)
 
@@ -141,11 +141,11 @@ class LayerCache:
             raise ValueError(f"LayerCache: {end} positions do not fit the cache of "
                              f"{self.capacity}")
         if self.k is None:
-            xp = backend.get_array_module(k.data)
+            xp = backend.get_array_module(k._data)
             self.k = xp.empty((B, nh, self.capacity, hs), dtype=k.dtype)
             self.v = xp.empty_like(self.k)
-        self.k[:, :, self.length:end] = k.data
-        self.v[:, :, self.length:end] = v.data
+        self.k[:, :, self.length:end] = k._data
+        self.v[:, :, self.length:end] = v._data
         self.length = end
         return Tensor(self.k[:, :, :end]), Tensor(self.v[:, :, :end])
 
@@ -245,11 +245,11 @@ class GPT(nn.Module):
         idx = _as_ids(idx)
         was_training = self.training
         self.eval()
-        context, new = Context(self, use_cache), np.asarray(idx.cpu().data)  # (B, T)
+        context, new = Context(self, use_cache), np.asarray(idx.cpu()._data)  # (B, T)
         try:
             for _ in range(max_new_tokens):
                 logits = context.extend(new)  # (B, V)
-                new = sample_next(np.asarray(logits.cpu().data), temperature, top_k, top_p,
+                new = sample_next(np.asarray(logits.cpu()._data), temperature, top_k, top_p,
                                   generator)[:, None]  # (B, 1)
         finally:
             self.train(was_training)
@@ -286,7 +286,7 @@ class Context:
 
     @no_grad()
     def extend(self, ids):
-        ids = np.asarray(ids.cpu().data if isinstance(ids, Tensor) else ids, dtype=np.int64)
+        ids = np.asarray(ids.cpu()._data if isinstance(ids, Tensor) else ids, dtype=np.int64)
         if ids.ndim != 2:
             raise ValueError(f"Context.extend: ids must be (batch, n) token ids, got shape "
                              f"{ids.shape}")

@@ -55,8 +55,8 @@ def _fill(tensor, array):
     if tensor.numel() == 0:
         return tensor
     with grad_mode.no_grad():
-        xp = backend.get_array_module(tensor.data)
-        tensor.data[...] = xp.asarray(array, dtype=tensor.dtype)
+        xp = backend.get_array_module(tensor._data)
+        tensor._data[...] = xp.asarray(array, dtype=tensor.dtype)
         tensor._version_counter[0] += 1
     return tensor
 

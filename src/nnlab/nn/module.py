@@ -213,7 +213,7 @@ class Module:
                               f"{tuple(array.shape)} from checkpoint, the shape in current "
                               f"model is {tuple(target.shape)}.")
                 continue
-            xp = backend.get_array_module(target.data)
+            xp = backend.get_array_module(target._data)
             copies.append((target, xp.asarray(array, dtype=target.dtype)))
         if strict:
             if unexpected:
@@ -226,7 +226,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
         for target, array in copies:
-            target.data[...] = array
+            target._data[...] = array
             target._version_counter[0] += 1
         return IncompatibleKeys(missing, unexpected)
 
@@ -276,9 +276,9 @@ class Module:
             new = t.detach().to(dtype=dtype if t.is_floating_point() else None, device=device)
             if new.dtype == t.dtype and new.device == t.device:
                 continue
-            t.data = new.data
+            t._data = new._data
             if t.grad is not None:
-                t.grad.data = t.grad.detach().to(dtype=t.dtype, device=t.device).data
+                t.grad._data = t.grad.detach().to(dtype=t.dtype, device=t.device)._data
         return self
 
     def float(self):
@@ -352,7 +352,7 @@ def _as_array(value, target):
     """A state_dict value as an array on target's device (nnlab Tensor, numpy array, torch
     tensor or anything np.asarray takes)."""
     if isinstance(value, Tensor) and value.device == target.device:
-        return value.data
+        return value._data
     return np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
 
 

@@ -92,7 +92,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {dims} input (got {input.ndim}D input of "
                              f"shape {tuple(input.shape)})")
         _check_channels(name, input, self.num_features)
-        if self.training and input.data.size // input.shape[1] == 1:
+        if self.training and input._data.size // input.shape[1] == 1:
             raise ValueError(f"{name}: Expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
 

@@ -174,19 +174,19 @@ class RotaryEmbedding(Module):
 
     def _cos_sin(self, input, positions, offset):
         """cos and sin of the angles pos * theta_i, in input's dtype: (..., T, head_dim/2)."""
-        xp = backend.get_array_module(self.inv_freq.data)
+        xp = backend.get_array_module(self.inv_freq._data)
         T = input.shape[-2]
         if positions is None:
             pos = xp.arange(offset, offset + T, dtype=xp.float64)  # (T,)
         else:
-            pos = positions.data if isinstance(positions, Tensor) else positions
+            pos = positions._data if isinstance(positions, Tensor) else positions
             pos = xp.asarray(pos, dtype=xp.float64)
             if pos.shape[-1:] != (T,):
                 raise ValueError(f"{self._name()}: positions of shape {tuple(pos.shape)} do "
                                  f"not match the input's sequence length {T} (dim -2 of "
                                  f"{tuple(input.shape)})")
             pos = pos + offset
-        angles = pos[..., None] * self.inv_freq.data.astype(xp.float64)  # (..., T, D/2)
+        angles = pos[..., None] * self.inv_freq._data.astype(xp.float64)  # (..., T, D/2)
         return (ops.tensor(xp.cos(angles), dtype=input.dtype, device=input.device),
                 ops.tensor(xp.sin(angles), dtype=input.dtype, device=input.device))
 

@@ -52,7 +52,7 @@ def broadcast_to(input, shape):
     if input.shape == shape:
         return input
     try:
-        fits = get_array_module(input.data).broadcast_shapes(input.shape, shape) == shape
+        fits = get_array_module(input._data).broadcast_shapes(input.shape, shape) == shape
     except ValueError:
         fits = False
     if not fits:

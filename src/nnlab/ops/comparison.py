@@ -8,8 +8,8 @@ from .elementwise import _operands
 def _compare(name, ufunc):
     def compare(input, other):
         a, b = _operands(input, other)
-        a = a.data if isinstance(a, Tensor) else a
-        b = b.data if isinstance(b, Tensor) else b
+        a = a._data if isinstance(a, Tensor) else a
+        b = b._data if isinstance(b, Tensor) else b
         xp = get_array_module(a if hasattr(a, "shape") else b)
         return Tensor._make(xp.asarray(getattr(xp, ufunc)(a, b)))  # 0-d stays an array
     compare.__name__ = compare.__qualname__ = name
@@ -30,8 +30,8 @@ logical_xor = _compare("logical_xor", "logical_xor")
 
 def _test(name):
     def test(input):
-        xp = get_array_module(input.data)
-        return Tensor._make(xp.asarray(getattr(xp, name)(input.data)))
+        xp = get_array_module(input._data)
+        return Tensor._make(xp.asarray(getattr(xp, name)(input._data)))
     test.__name__ = test.__qualname__ = name
     test.__doc__ = f"Elementwise `{name}` as a bool tensor (no gradient)."
     return test

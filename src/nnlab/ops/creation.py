@@ -30,7 +30,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (nested lists, scalars, arrays, tensors).
     Python floats become the default dtype (float32), ints int64, bools bool."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     array = np.array(data) if backend.device_of(data) == "cpu" else data.copy()
     if dtype is None and not hasattr(data, "dtype"):  # arrays keep their dtype
         if array.dtype == np.float64:
@@ -143,8 +143,8 @@ def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
 
 def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False):
     """Normal draws; `mean` and `std` may be tensors (broadcast) or floats with `size`."""
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
     if dtype is None:  # a tensor mean or std gives its float dtype, as torch
         dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)
                       and t.dtype.kind == "f"), None)

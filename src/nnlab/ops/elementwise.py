@@ -21,9 +21,9 @@ def _operands(a, b):
     """Two operands typed as PyTorch types them: Python scalars stay scalars (so a float
     never promotes a float32 tensor), and an integer tensor meeting a float is cast to it."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.data.dtype is b.data.dtype:
+        if a._data.dtype is b._data.dtype:
             return a, b
-        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        ka, kb = a._data.dtype.kind, b._data.dtype.kind
         if ka == "f" and kb in "iu":
             return a, b.to(a.dtype)
         if kb == "f" and ka in "iu":
@@ -34,7 +34,7 @@ def _operands(a, b):
     t, s = (a, b) if isinstance(a, Tensor) else (b, a)
     if isinstance(s, np.generic):   # a numpy scalar counts as the Python scalar it holds
         s = s.item()
-    if isinstance(s, float) and t.data.dtype.kind != "f":
+    if isinstance(s, float) and t._data.dtype.kind != "f":
         t = t.to(get_default_dtype())
     elif not isinstance(s, (int, float, bool)):   # a list or an array: make it a Tensor
         s = Tensor(s)
@@ -62,7 +62,7 @@ def _binary(cls, op, input, other):
 
 def _floating(x):
     """An integer or bool tensor as the default float dtype (torch's exp(int) is float32)."""
-    return x if x.data.dtype.kind in "fc" else x.to(get_default_dtype())
+    return x if x._data.dtype.kind in "fc" else x.to(get_default_dtype())
 
 
 def _grads(ctx, ga, gb):
@@ -142,7 +142,7 @@ class Div(Function):
 
 def div(input, other):
     a, b = _operands(input, other)
-    if all(t.data.dtype.kind in "iub" if isinstance(t, Tensor) else not isinstance(t, float)
+    if all(t._data.dtype.kind in "iub" if isinstance(t, Tensor) else not isinstance(t, float)
            for t in (a, b)):
         # integer / integer is true division in the default float dtype, as torch
         a, b = (_floating(t) if isinstance(t, Tensor) else t for t in (a, b))
@@ -663,7 +663,7 @@ def where(condition, input, other):
     """`input` where `condition` holds, else `other` (both broadcast; scalars allowed)."""
     if not isinstance(condition, Tensor):
         condition = Tensor(condition)
-    if condition.data.dtype.kind != "b":
+    if condition._data.dtype.kind != "b":
         condition = condition != 0
     a, b = _operands(input, other)
     return Where.apply(condition, a, b)

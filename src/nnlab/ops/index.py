@@ -51,7 +51,7 @@ def _sum_rows(index, values, n):
 # -- arguments -------------------------------------------------------------------------
 def _index_array(index, op, name="index"):
     """An index argument (Tensor, array, list or int) as an int64 array."""
-    data = index.data if isinstance(index, Tensor) else index
+    data = index._data if isinstance(index, Tensor) else index
     if not hasattr(data, "dtype") or isinstance(data, np.generic):
         data = np.asarray(data)
         if data.size == 0:
@@ -87,7 +87,7 @@ def _same_dtype(input, other, name, op):
 
 def _zeros(shape, like):
     """A constant Tensor of zeros (a scatter's blank canvas)."""
-    return Tensor._make(get_array_module(like.data).zeros(shape, like.dtype))
+    return Tensor._make(get_array_module(like._data).zeros(shape, like.dtype))
 
 
 def _canonical_key(key, xp):
@@ -98,7 +98,7 @@ def _canonical_key(key, xp):
     arrays = ints = False
     for k in items:
         if isinstance(k, Tensor):
-            k = k.data
+            k = k._data
         if isinstance(k, (list, bool, np.bool_)):
             k = xp.asarray(k)
             if k.size == 0 and k.dtype.kind == "f":
@@ -184,7 +184,7 @@ def getitem(input, key):
     """`input[key]` with numpy's (= torch's) rules: ints, slices, None, Ellipsis, integer
     arrays / lists / tensors and boolean masks. Basic indexing gives a view, advanced a
     copy; repeated indices accumulate their gradients."""
-    key, arrays, ints = _canonical_key(key, get_array_module(input.data))
+    key, arrays, ints = _canonical_key(key, get_array_module(input._data))
     try:
         return _getitem(input, key, arrays, ints)
     except IndexError as e:
@@ -218,7 +218,7 @@ class IndexPut(Function):
 def index_put(input, key, value):
     """Out of place `input[key] = value`: a copy of input with value (broadcast to the
     shape of input[key]; a Python scalar, array or tensor) written at key."""
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     key = _canonical_key(key, xp)[0]
     if isinstance(value, Tensor):
         if value.dtype != input.dtype:
@@ -232,7 +232,7 @@ def index_put(input, key, value):
                          f"shape {input.shape})") from None
     except ValueError:
         raise ValueError(f"index_put: a value of shape {getattr(value, 'shape', ())} cannot "
-                         f"be broadcast to the shape {input.data[key].shape} of input[key] "
+                         f"be broadcast to the shape {input._data[key].shape} of input[key] "
                          f"(input of shape {input.shape})") from None
 
 

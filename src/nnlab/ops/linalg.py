@@ -229,7 +229,7 @@ def _einsum_grad(i, ins, out, gy, ops, shape):
     g = reshape(g, tuple(size[c] if c in target and first[c] == p else 1
                          for p, c in enumerate(si)))
     if len(uniq) < len(si):   # repeated labels: put the gradient on their diagonal
-        xp = get_array_module(g.data)
+        xp = get_array_module(g._data)
         mask = True
         for p, c in enumerate(si):
             if first[c] != p:

@@ -87,7 +87,7 @@ def _floating(input, op):
 
 
 def _nonempty(input, dims, op):
-    if builtins.any(input.shape[d] == 0 for d in dims) or (input.data.size == 0 and not dims):
+    if builtins.any(input.shape[d] == 0 for d in dims) or (input._data.size == 0 and not dims):
         raise RuntimeError(f"{op}: cannot reduce over an empty dimension of a tensor of "
                            f"shape {input.shape} (the operation has no identity)")
 
@@ -183,7 +183,7 @@ def _exclusive_prod(x, axis):
         even, odd = Fold.apply(x, axis, 1)
         levels.append((even, odd, x.shape[axis]))
         x = even * odd
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     e = Tensor._make(xp.ones(x.shape, dtype=x.dtype))
     for even, odd, n in reversed(levels):
         e = Unfold.apply(e * odd, e * even, axis, n)
@@ -427,8 +427,8 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(input, dim, keepdim, name):
-    xp = get_array_module(input.data)
-    x = input.data
+    xp = get_array_module(input._data)
+    x = input._data
     if dim is None:   # an index into the flattened tensor
         _nonempty(input, (), name)
         index = getattr(xp, name)(x.reshape(-1))
@@ -519,9 +519,9 @@ def cumsum(input, dim):
 
 
 def _logical(input, dim, keepdim, name):
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     dims = _dims(dim, input.ndim, name)
-    return Tensor._make(xp.asarray(getattr(xp, name)(input.data, axis=dims, keepdims=keepdim)))
+    return Tensor._make(xp.asarray(getattr(xp, name)(input._data, axis=dims, keepdims=keepdim)))
 
 
 def all(input, dim=None, keepdim=False):

@@ -27,7 +27,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param, group):
-        self._fill(self.state[param], param.data, group)
+        self._fill(self.state[param], param._data, group)
 
     @staticmethod
     def _fill(state, param, group):

@@ -179,7 +179,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    self._update(p.data, p.grad.data, self.state[p], group)
+                    self._update(p._data, p.grad._data, self.state[p], group)
                     p._version_counter[0] += 1
         return loss
 
@@ -244,14 +244,14 @@ def _cast(param, key, value):
     """A state value as this optimizer keeps it: arrays copied onto the parameter's array
     module, floating ones in the parameter's dtype; 'step' a float32 scalar array."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if hasattr(value, "detach"):  # a torch tensor
         value = value.detach().cpu().numpy()
     if key == "step":
         return np.array(float(value), dtype=np.float32)
-    xp = get_array_module(param.data)
+    xp = get_array_module(param._data)
     value = xp.asarray(value)
     dtype = param.dtype if value.dtype.kind == "f" else value.dtype
     return xp.array(value, dtype=dtype, copy=True)

@@ -110,7 +110,7 @@ class EarlyStopping(Callback):
         if self.tracker.improved(value):
             self.tracker.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_state = {k: v.data.copy()
+                self.best_state = {k: v._data.copy()
                                    for k, v in trainer.model.state_dict().items()}
         else:
             self.wait += 1

@@ -69,7 +69,7 @@ class _Encoder:
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"__float__": repr(obj)}
         if isinstance(obj, Tensor):
-            return {"__tensor__": self._store(_host(obj.data), where)}
+            return {"__tensor__": self._store(_host(obj._data), where)}
         if isinstance(obj, np.generic):
             return {"__scalar__": self._store(np.asarray(obj), where)}
         if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
@@ -158,7 +158,7 @@ def save_checkpoint(path, model, optimizer=None, schedulers=None, *, epoch=0, st
     encode = _Encoder(arrays)
     model_keys = []
     for key, value in model.state_dict().items():
-        arrays[f"model/{key}"] = _host(value.data)
+        arrays[f"model/{key}"] = _host(value._data)
         model_keys.append(key)
     meta = {
         "format": FORMAT, "version": VERSION, "epoch": int(epoch), "step": int(step),

@@ -88,12 +88,12 @@ def find_nonfinite_gradients(groups):
         for _, _, params in groups:
             for _, p in params:
                 if p.grad is not None:
-                    total += float(p.grad.data.sum())
+                    total += float(p.grad._data.sum())
     if math.isfinite(total):
         return None
     for layer, module, params in reversed(groups):
-        bad = [(n, _describe(p.grad.data)) for n, p in params
-               if p.grad is not None and not _is_finite(p.grad.data)]
+        bad = [(n, _describe(p.grad._data)) for n, p in params
+               if p.grad is not None and not _is_finite(p.grad._data)]
         if bad:
             return layer, module, bad
     return None
@@ -107,7 +107,7 @@ def find_nonfinite_output(model, inputs):
     def hook(name, module, args, output):
         out = output[0] if isinstance(output, tuple) else output
         if not found and isinstance(out, Tensor) and out.dtype.kind == "f" \
-                and not _is_finite(out.data):
+                and not _is_finite(out._data):
             found.append((name or type(model).__name__, module))
 
     handles = [m.register_forward_hook(lambda mod, a, o, n=n: hook(n, mod, a, o))
@@ -123,7 +123,7 @@ def find_nonfinite_output(model, inputs):
 
 def nonfinite_parameters(model):
     """Names of parameters whose values are not finite."""
-    return [n for n, p in model.named_parameters() if not _is_finite(p.data)]
+    return [n for n, p in model.named_parameters() if not _is_finite(p._data)]
 
 
 class Diagnostics:
@@ -154,7 +154,7 @@ class Diagnostics:
     def _on_forward(self, layer, module, output):
         out = output[0] if isinstance(output, tuple) else output
         if isinstance(out, Tensor) and out.dtype.kind == "f" and out.ndim > 0:
-            stats = activation_stats(out.data)
+            stats = activation_stats(out._data)
             self._record["layers"][layer] = {"type": type(module).__name__, **stats}
 
     def end_forward(self):
@@ -166,16 +166,16 @@ class Diagnostics:
         for layer, _, params in self.groups:
             for name, p in params:
                 self._record["params"][name] = {
-                    "layer": layer, "grad_norm": None if p.grad is None else _norm(p.grad.data)}
+                    "layer": layer, "grad_norm": None if p.grad is None else _norm(p.grad._data)}
 
     def before_step(self):
-        self._before = [[p.data.copy() for _, p in params] for _, _, params in self.groups]
+        self._before = [[p._data.copy() for _, p in params] for _, _, params in self.groups]
 
     def finish(self, loss, lr):
         for (_, _, params), before in zip(self.groups, self._before):
             for (name, p), w0 in zip(params, before):
                 w_norm = _norm(w0)
-                update = _norm(p.data - w0)
+                update = _norm(p._data - w0)
                 self._record["params"][name].update(
                     weight_norm=w_norm, update_ratio=update / w_norm if w_norm > 0 else None)
         record, self._record, self._before = self._record, None, None

@@ -18,7 +18,7 @@ from ..data.datasets.sequences import PAD
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def accuracy(output, target):
@@ -44,11 +44,11 @@ def token_accuracy(output, target):
 def bits_per_char(output, target):
     """The cross-entropy in bits, -log2 softmax(output)[target], summed over the rows of
     output (N, V) against ids target (N,), in float64: (total, N)."""
-    xp = get_array_module(output.data)
-    z = output.data.astype(np.float64)
+    xp = get_array_module(output._data)
+    z = output._data.astype(np.float64)
     z = z - z.max(axis=1, keepdims=True)
     log_p = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))               # log softmax
-    picked = xp.take_along_axis(log_p, target.data.reshape(-1, 1).astype(np.int64), axis=1)
+    picked = xp.take_along_axis(log_p, target._data.reshape(-1, 1).astype(np.int64), axis=1)
     return float(-picked.sum()) / math.log(2), int(target.shape[0])
 
 

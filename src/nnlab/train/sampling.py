@@ -65,7 +65,7 @@ class RecurrentStep:
     def __call__(self, ids):
         idx = Tensor(np.asarray(ids, dtype=np.int64).reshape(1, -1))     # (1, T)
         logits, self.state = self.model(idx, self.state)
-        return logits.data[0, -1]
+        return logits._data[0, -1]
 
 
 def char_lstm(settings, model_state):
@@ -86,7 +86,7 @@ class TransformerStep:
 
     def __call__(self, ids):
         ids = np.asarray(ids, dtype=np.int64).reshape(1, -1)            # (1, n)
-        return self.context.extend(ids).data[0]
+        return self.context.extend(ids)._data[0]
 
 
 def gpt_shakespeare(settings, model_state):

@@ -118,8 +118,8 @@ def _masked_softmax(scores):
     """softmax over the last dimension, a row whose scores are all -inf giving zeros: the
     row max m (a constant) is shifted to 0 there, so e^(s - m) = 0 and the sum, 0, is
     replaced by 1. Composed of ops, so differentiable to any order."""
-    xp = get_array_module(scores.data)
-    m = xp.max(scores.data, axis=-1, keepdims=True)             # (..., L, 1)
+    xp = get_array_module(scores._data)
+    m = xp.max(scores._data, axis=-1, keepdims=True)             # (..., L, 1)
     empty = m == -xp.inf
     masked = bool(empty.any())
     if masked:
@@ -133,7 +133,7 @@ def _masked_softmax(scores):
 
 def _attention_math(query, key, value, attn_mask, dropout_p, is_causal, scale):
     """softmax(Q K^T scale + mask) V composed of ops (the reference for the flash path)."""
-    xp = get_array_module(query.data)
+    xp = get_array_module(query._data)
     length, source = query.shape[-2], key.shape[-2]
     scores = MatMul.apply(query * scale, key, False, True)      # (..., L, S)
     if is_causal:

@@ -85,14 +85,14 @@ def _cross_entropy_rows_composed(z, targets):
     """CrossEntropy's twin: the reduced sum over rows of -sum_c b_c log softmax(z)_c (b as
     in `_ClassTargets`: the weighted, smoothed one-hot), composed of ops."""
     logp = z - ops.logsumexp(z, 1, keepdim=True)
-    return targets.reduce(-(logp * _constant(targets.dense_b(z.data))).sum(1))
+    return targets.reduce(-(logp * _constant(targets.dense_b(z._data))).sum(1))
 
 
 def _cross_entropy_grad_composed(gy, z, p, targets):
     """CrossEntropyGrad's twin: scale(gy) (a softmax(z) - b), composed of ops (p unused)."""
     a = _constant(targets.a.reshape(-1, 1))
     p = ops.exp(z - ops.logsumexp(z, 1, keepdim=True))
-    return targets.scale(gy) * (a * p - _constant(targets.dense_b(z.data)))
+    return targets.scale(gy) * (a * p - _constant(targets.dense_b(z._data)))
 
 
 class CrossEntropy(FusedFunction):
@@ -116,7 +116,7 @@ class CrossEntropy(FusedFunction):
     @staticmethod
     def backward(ctx, gy):
         z, p, targets = ctx.saved_tensors
-        return CrossEntropyGrad.apply(gy, z, p.data, targets), None
+        return CrossEntropyGrad.apply(gy, z, p._data, targets), None
 
 
 class CrossEntropyGrad(FusedFunction):
@@ -139,7 +139,7 @@ class CrossEntropyGrad(FusedFunction):
         # dL/dgy = sum(ggz (a p - b)) per row ('none') or over all, over den ('mean');
         # dL/dz = scale a p (ggz - <ggz, p>) per row (the softmax Jacobian)
         if need_gy:
-            inner = ggz * (p * a - _constant(targets.dense_b(z.data)))
+            inner = ggz * (p * a - _constant(targets.dense_b(z._data)))
             ggy = inner.sum(1) if targets.reduction == "none" else targets.scale(inner.sum())
         if need_z:
             gz = targets.scale(gy) * a * p * (ggz - (ggz * p).sum(1, keepdim=True))

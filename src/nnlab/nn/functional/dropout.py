@@ -48,7 +48,7 @@ def _check_p(p, op):
 def _mask(input, p, shape=None):
     """The scaled keep-mask of `shape` (default the input's): 1 / (1 - p) with probability
     1 - p, else 0, in input's dtype."""
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     shape = tuple(input.shape) if shape is None else shape
     if p == 1:
         return xp.zeros(shape, dtype=input.dtype)

@@ -81,7 +81,7 @@ def _pair(op, input, target):
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_floating(x):
@@ -133,7 +133,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     input, target = _pair("huber_loss", input, target)
     d = input - target
     a = ops.abs(d)
-    loss = ops.where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = ops.where(a._data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _weighted("huber_loss", loss, weight, reduction, False)
 
 
@@ -149,7 +149,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     a = ops.abs(d)
     if beta == 0:
         return _reduce(a, reduction)
-    return _reduce(ops.where(a.data < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+    return _reduce(ops.where(a._data < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
 
 
 # -- binary ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _reduction(op, reduction, size_average, reduce)
     input, target = _pair(op, input, target)
     if input.numel():
-        low, high = float(input.data.min()), float(input.data.max())
+        low, high = float(input._data.min()), float(input._data.max())
         if not (low >= 0 and high <= 1):
             raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
                              f"[{low}, {high}] (use binary_cross_entropy_with_logits for "
@@ -299,7 +299,7 @@ def _class_indices(op, input, target, weight, ignore_index):
     target (0 where ignored), w the class weights (C,) or None."""
     cd = _class_dim(input, op)
     classes = input.shape[cd]
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     target = xp.asarray(_array(target))
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got "
@@ -342,7 +342,7 @@ def _nll(op, logp, target, weight, ignore_index, reduction, label_smoothing):
     `logp` (class dimension 1, or 0 for 1-D), written with ops."""
     cd = _class_dim(logp, op)
     t, valid, w_t, w = _class_indices(op, logp, target, weight, ignore_index)
-    xp = get_array_module(logp.data)
+    xp = get_array_module(logp._data)
     picked = ops.squeeze(ops.gather(logp, cd, xp.expand_dims(t, cd)), cd)
     loss = -picked * _constant(w_t)
     if label_smoothing:
@@ -452,8 +452,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = ops.full_like(input, float(var))
     else:
         var = _tensor(var, input.dtype)
-        if var.numel() and float(var.data.min()) < 0:
-            raise ValueError(f"{op}: var has negative entries (min {float(var.data.min())})")
+        if var.numel() and float(var._data.min()) < 0:
+            raise ValueError(f"{op}: var has negative entries (min {float(var._data.min())})")
     if var.shape != input.shape:
         if var.shape == input.shape[:-1]:   # one variance per sample: homoscedastic
             var = ops.unsqueeze(var, -1)
@@ -462,8 +462,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError(f"{op}: var of shape {var.shape} does not fit input of shape "
                              f"{input.shape} (expected input's shape, its shape without the "
                              "last dimension, or one dimension of size 1)")
-    xp = get_array_module(var.data)
-    var = var + _constant(xp.maximum(var.data, eps) - var.data)  # clamp, gradient 1
+    xp = get_array_module(var._data)
+    var = var + _constant(xp.maximum(var._data, eps) - var._data)  # clamp, gradient 1
     loss = 0.5 * (ops.log(var) + ops.square(input - target) / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -472,7 +472,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def _xlogx(y):
     """y log y, 0 where y = 0."""
-    zero = y.data == 0
+    zero = y._data == 0
     return ops.where(zero, 0.0, y * ops.log(ops.where(zero, 1.0, y)))
 
 
@@ -513,7 +513,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     reduction = _reduction(op, reduction, size_average, reduce)
     input1, input2 = _floating(input1, op, "input1"), _floating(input2, op, "input2")
     target = _array(target)
-    xp = get_array_module(input1.data)
+    xp = get_array_module(input1._data)
     target = xp.asarray(target)
     if target.ndim not in (0, 1) or input1.ndim != target.ndim + 1 \
             or input2.ndim != target.ndim + 1:

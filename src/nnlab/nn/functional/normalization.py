@@ -221,8 +221,8 @@ def _per_channel(t, shape):
 
 def _update_running(stat, batch_value, momentum):
     """stat <- (1 - momentum) * stat + momentum * batch_value, in place (its version bumps)."""
-    xp = get_array_module(stat.data)
-    new = stat.data * (1 - momentum) + xp.asarray(batch_value, dtype=stat.dtype) * momentum
+    xp = get_array_module(stat._data)
+    new = stat._data * (1 - momentum) + xp.asarray(batch_value, dtype=stat.dtype) * momentum
     with grad_mode.no_grad():
         stat.copy_(Tensor._make(new))
 
@@ -262,8 +262,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps, shape)
     y, mean, var = Normalize.apply(input, _per_channel(weight, shape),
                                    _per_channel(bias, shape), axes, eps, True)
-    _update_running_stats(running_mean, running_var, mean.data, var.data,
-                          input.data.size // input.shape[1], momentum)
+    _update_running_stats(running_mean, running_var, mean._data, var._data,
+                          input._data.size // input.shape[1], momentum)
     return y
 
 
@@ -276,8 +276,8 @@ def batch_norm_composed(input, running_mean, running_var, weight=None, bias=None
         return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps, shape)
     y, mean, var = normalize_composed(input, _per_channel(weight, shape),
                                       _per_channel(bias, shape), axes, eps, True)
-    _update_running_stats(running_mean, running_var, mean.data, var.data,
-                          input.data.size // input.shape[1], momentum)
+    _update_running_stats(running_mean, running_var, mean._data, var._data,
+                          input._data.size // input.shape[1], momentum)
     return y
 
 

@@ -115,7 +115,7 @@ def _max_over_windows(x, cols, positions):
     per spatial axis, the (k_a, out_a) input coordinates of the windows (outside [0, n) in
     the padding), K = prod k_a. Returns values (a Tensor gathered from x) and indices
     (an int64 array), both (N, C, *out)."""
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     (batch, channels), spatial = x.shape[:2], x.shape[2:]
     nd, out = len(spatial), tuple(p.shape[1] for p in positions)
     count, plane = math.prod(out), math.prod(spatial)
@@ -149,7 +149,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     _check_padding(op, x, kernel_size, padding, nd)
     kernel, stride, pads, dilation, out = window_args(op, x.shape, kernel_size, stride, padding,
                                                       dilation, nd, ceil_mode)
-    cols = im2col(x.detach(), kernel, stride, pads, dilation, -math.inf).data
+    cols = im2col(x.detach(), kernel, stride, pads, dilation, -math.inf)._data
     positions = [np.arange(k)[:, None] * d + np.arange(o) * s - lo
                  for k, s, (lo, _), d, o in zip(kernel, stride, pads, dilation, out)]
     values, indices = _max_over_windows(x, cols, positions)
@@ -225,7 +225,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
         if divisor.min() == divisor.max():
             y = sums / int(divisor.flat[0])
         else:
-            xp = get_array_module(x.data)
+            xp = get_array_module(x._data)
             y = sums / Tensor._make(xp.asarray(divisor, dtype=x.dtype))
     return squeeze(y, 0) if unbatched else y
 
@@ -258,7 +258,7 @@ def _averaging_matrix(n, out, xp, dtype):
 
 def _adaptive_avg(x, out):
     """x (N, C, *spatial) averaged over the adaptive windows -> (N, C, *out)."""
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     spatial, nd = x.shape[2:], len(out)
     if tuple(out) == tuple(spatial):
         return clone(x)
@@ -298,13 +298,13 @@ def _adaptive_max_pool(input, output_size, return_indices, nd, op):
         start, end = _adaptive_windows(n, o)
         i = np.arange((end - start).max())[:, None]
         positions.append(np.minimum(start + i, end - 1))
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     index = []
     for a, p in enumerate(positions):
         shape = [1] * (2 * nd)
         shape[a], shape[nd + a] = p.shape
         index.append(xp.asarray(p.reshape(shape)))
-    cols = x.data[(slice(None), slice(None)) + tuple(index)]  # (N, C, *k, *out)
+    cols = x._data[(slice(None), slice(None)) + tuple(index)]  # (N, C, *k, *out)
     values, indices = _max_over_windows(x, cols, positions)
     return _result(values, Tensor._make(indices), return_indices, unbatched)
 
@@ -358,8 +358,8 @@ def _unpool_size(x, kernel, stride, padding, output_size, op):
 
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, op):
     x, unbatched = _batched(input, nd, op)
-    index = indices.data if isinstance(indices, Tensor) else indices
-    xp = get_array_module(x.data)
+    index = indices._data if isinstance(indices, Tensor) else indices
+    xp = get_array_module(x._data)
     index = xp.asarray(index)[None] if unbatched else xp.asarray(index)
     if index.shape != x.shape or index.dtype.kind not in "iu":
         raise ValueError(f"{op}: indices (shape {tuple(index.shape)}, {index.dtype}) must be "

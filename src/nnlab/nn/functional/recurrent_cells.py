@@ -82,7 +82,7 @@ def sequence_composed(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, rev
     cell = cell_for(mode, reset_after)
     steps = x.shape[0]
     inside = None if lengths is None else step_masks(lengths, steps,
-                                                       get_array_module(x.data))
+                                                       get_array_module(x._data))
     lstm = mode == "LSTM"
     state = (h0, c0) if lstm else h0
     xs = unbind(x, 0)

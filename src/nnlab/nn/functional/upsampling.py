@@ -110,7 +110,7 @@ def _resample(x, dim, out, scale, mode, align_corners):
     near = _select(x, dim, i0)
     if not w1.any():
         return near
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     w0, w1 = (Tensor._make(xp.asarray(w.reshape((out,) + (1,) * (x.ndim - dim - 1))))
               for w in (1 - w1, w1))
     return near * w0 + _select(x, dim, i1) * w1

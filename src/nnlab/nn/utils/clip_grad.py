@@ -28,9 +28,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     if not grads:
         return Tensor(np.zeros((), backend.get_default_dtype()))
-    xp = backend.get_array_module(grads[0].data)
+    xp = backend.get_array_module(grads[0]._data)
     with np.errstate(invalid="ignore", over="ignore"):   # non-finite norms as torch's
-        norms = [_vector_norm(xp, g.data, norm_type) for g in grads]
+        norms = [_vector_norm(xp, g._data, norm_type) for g in grads]
         total = xp.asarray(_vector_norm(xp, xp.stack(norms), norm_type))
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
@@ -41,7 +41,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not bool(coef == 1):   # nan too, as torch: the gradients become nan
         with np.errstate(invalid="ignore"):
             for g in grads:
-                g.data *= coef.astype(g.dtype)
+                g._data *= coef.astype(g.dtype)
                 g._version_counter[0] += 1
     return Tensor._make(total)
 
@@ -50,6 +50,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        xp = backend.get_array_module(g.data)
-        xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        xp = backend.get_array_module(g._data)
+        xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version_counter[0] += 1

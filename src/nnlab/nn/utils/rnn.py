@@ -61,7 +61,7 @@ class PackedSequence(namedtuple("PackedSequence",
 def _ints(values):
     """Lengths or indices (a list, an array or a Tensor) as a 1-D int64 numpy array."""
     if isinstance(values, Tensor):
-        values = values.data
+        values = values._data
     values = values.get() if hasattr(values, "get") else values  # a cupy array
     return np.asarray(values, dtype=np.int64).reshape(-1)
 
@@ -91,7 +91,7 @@ def _pad_rows(rows, n, size):
 
 def _with_padding_row(data, padding_value):
     """data (N, *) with one more row of padding_value at the end (no gradient)."""
-    xp = get_array_module(data.data)
+    xp = get_array_module(data._data)
     row = Tensor(xp.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype))
     return cat([data, row], 0)
 
