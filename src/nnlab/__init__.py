@@ -2,38 +2,56 @@
 the last derivative."""
 # ruff: noqa: F401
 # (this module re-exports: every name below is nnlab.<name>, as torch.<name>)
-from . import autograd, backend, nn, ops, optim, parallel
+from math import e, inf, nan, pi
+
+from numpy import dtype
+
+from . import accelerator, amp, autograd, backend, backends, cuda, nn, ops, optim, parallel
+from .amp import autocast
 from .autograd import (
     Function,
     Tensor,
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_detect_anomaly,
     set_grad_enabled,
 )
 from .backend import (
+    bfloat16,
     bool_,
+    complex64,
+    complex128,
+    device,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
-    get_rng_state,
+    iinfo,
+    int8,
+    int16,
     int32,
     int64,
-    manual_seed,
     set_default_dtype,
-    set_rng_state,
     uint8,
 )
-from .ops import *  # noqa: F403
+from .ops import *  # noqa: F403  (with Generator, manual_seed, seed, the legacy FloatTensor, ...)
 from .parallel import get_num_threads, set_num_threads
 
-bool = bool_  # noqa: A001  (nnlab.bool, as torch.bool)
+# torch's dtype names (these shadow Python's builtins inside this module only)
+bool = bool_  # noqa: A001
+float = float32  # noqa: A001
+int = int32  # noqa: A001
 double = float64
-long = int64
 half = float16
+long = int64
+short = int16
+cfloat = complex64
+cdouble = complex128
 
 __version__ = "0.1.0"
 

@@ -108,10 +108,14 @@ def test_inplace():
     y = F.dropout(x, 0.5, inplace=True)
     assert y is x and x._version == 1
     assert set(np.unique(x.numpy())) == {0.0, 2.0}
-    # through a tensor that requires grad the result is built out of place
+    # inside the graph, torch's in-place rule: a leaf that requires grad is refused, a
+    # non-leaf takes the dropout node as its history
     w = nnlab.ones(10, 10, requires_grad=True)
-    z = nn.Dropout(0.5, inplace=True)(w)
-    assert z is not w and w._version == 0
+    with pytest.raises(RuntimeError, match="dropout_: a leaf tensor that requires grad"):
+        nn.Dropout(0.5, inplace=True)(w)
+    h = w * 1
+    z = nn.Dropout(0.5, inplace=True)(h)
+    assert z is h and h._version == 1 and w._version == 0
     z.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), z.detach().numpy())
 
@@ -239,8 +243,10 @@ def test_feature_dropout_p1_and_inplace():
     nnlab.manual_seed(0)
     assert F.dropout2d(z, 0.5, inplace=True) is z and z._version == 1
     assert set(np.unique(_channel_mask(z.numpy(), np.ones(z.shape), 2, 0.5))) == {0.0, 2.0}
-    w = nnlab.ones(8, 6, 2, 2, requires_grad=True)  # through autograd: built out of place
-    assert nn.Dropout2d(0.5, inplace=True)(w) is not w and w._version == 0
+    w = nnlab.ones(8, 6, 2, 2, requires_grad=True)  # a leaf that requires grad: refused
+    with pytest.raises(RuntimeError, match="dropout2d_: a leaf tensor that requires grad"):
+        nn.Dropout2d(0.5, inplace=True)(w)
+    assert w._version == 0
 
 
 @pytest.mark.parametrize("call, error, match", [

@@ -242,3 +242,126 @@ def test_randint_bad_arguments():
 def test_unknown_dtype_name():
     with pytest.raises(TypeError, match="unknown dtype 'float8'"):
         nnlab.zeros(2, dtype="float8")
+
+
+# -- *_like with dtype and device ---------------------------------------------------------
+@requires_torch
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like",
+                                  "randn_like"])
+@pytest.mark.parametrize("dtype", ["float64", "float16", None])
+def test_like_factories_take_dtype_and_device(name, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(nnlab, dtype)}
+    tkwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    ours = getattr(nnlab, name)(nnlab.zeros(2, 3), device="cpu", **kwargs)
+    theirs = getattr(torch, name)(torch.zeros(2, 3), device="cpu", **tkwargs)
+    assert_like_torch(ours, theirs, values=False)
+
+
+# -- randperm, multinomial, bernoulli -------------------------------------------------------
+@requires_torch
+@pytest.mark.parametrize("n, dtype", [(0, None), (1, None), (10, None), (7, "float32"),
+                                      (5, "int32")])
+def test_randperm_is_a_permutation_as_torch(n, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(nnlab, dtype)}
+    ours = nnlab.randperm(n, **kwargs)
+    theirs = torch.randperm(n, **({} if dtype is None else {"dtype": getattr(torch, dtype)}))
+    assert_like_torch(ours, theirs, values=False)
+    assert sorted(ours.tolist()) == list(range(n))
+
+
+@requires_torch
+@pytest.mark.parametrize("ours, theirs, err, match", [
+    (lambda: nnlab.randperm(-1), lambda: torch.randperm(-1), RuntimeError,
+     "randperm: n must be a non-negative int, got -1"),
+    (lambda: nnlab.randperm(3, dtype=nnlab.bool), lambda: torch.randperm(3, dtype=torch.bool),
+     TypeError, "randperm: not implemented for dtype bool"),
+], ids=["negative", "bool"])
+def test_randperm_errors_as_torch(ours, theirs, err, match):
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        theirs()
+    with pytest.raises(err, match=match):
+        ours()
+
+
+MULTINOMIAL = [([1.0, 0.0, 2.0], 2, False), ([1.0, 0.0, 2.0], 5, True),
+               ([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], 1, False), ([[1.0, 2.0], [3.0, 4.0]], 3, True),
+               ([0.5, 0.5, 0.0, 1.0], 3, False), ([1.0, 0.0, 2.0], 3, False)]
+
+
+@requires_torch
+@pytest.mark.parametrize("weights, k, replacement", MULTINOMIAL, ids=str)
+def test_multinomial_shape_dtype_and_support_as_torch(weights, k, replacement):
+    ours = nnlab.multinomial(nnlab.tensor(weights), k, replacement)
+    theirs = torch.multinomial(torch.tensor(weights), k, replacement)
+    assert_like_torch(ours, theirs, values=False)
+    w = np.asarray(weights).reshape(-1, np.shape(weights)[-1])
+    rows = ours.numpy().reshape(len(w), k)
+    for row, draws in zip(w, rows):
+        allowed = k if replacement else int((row > 0).sum())   # weight 0 only once the
+        assert np.all(row[draws[:allowed]] > 0)                # others are used up
+        if not replacement:
+            assert len(set(draws.tolist())) == k
+
+
+def test_multinomial_frequencies():
+    g = nnlab.Generator().manual_seed(0)
+    w = np.array([1.0, 0.0, 3.0, 4.0])
+    n = 40000
+    counts = np.bincount(nnlab.multinomial(nnlab.tensor(w), n, True, generator=g).numpy(),
+                         minlength=4)
+    p = w / w.sum()
+    assert np.all(np.abs(counts / n - p) < 6 * np.sqrt(p * (1 - p) / n) + 1e-12)
+    # without replacement, the first draw follows w; the pair (first, second) follows
+    # P(i) * P(j | not i)
+    firsts = nnlab.multinomial(nnlab.tensor(np.tile(w, (n, 1))), 2, generator=g).numpy()
+    f = np.bincount(firsts[:, 0], minlength=4) / n
+    assert np.all(np.abs(f - p) < 6 * np.sqrt(p * (1 - p) / n) + 1e-12)
+    q = p[3] * p[2] / (1 - p[3])   # P(first = 3, second = 2)
+    got = np.mean((firsts[:, 0] == 3) & (firsts[:, 1] == 2))
+    assert abs(got - q) < 6 * np.sqrt(q * (1 - q) / n)
+
+
+@requires_torch
+@pytest.mark.parametrize("weights, k, replacement, match", [
+    ([1.0, 0.0, 2.0], 4, False, "cannot sample n_sample > prob_dist.size\\(-1\\) samples"),
+    ([1.0, -1.0, 2.0], 1, True, "probability tensor contains either `inf`, `nan` or element"),
+    ([1.0, float("nan")], 1, True, "probability tensor contains either `inf`, `nan`"),
+    ([0.0, 0.0], 1, True, "invalid multinomial distribution \\(sum of probabilities <= 0\\)"),
+    ([[[1.0]]], 1, True, "prob_dist must be 1 or 2 dim"),
+    ([1.0, 2.0], 0, True, "cannot sample n_sample <= 0 samples"),
+    ([1, 2], 1, True, "only floating-point dtypes are supported"),
+])
+def test_multinomial_errors_as_torch(weights, k, replacement, match):
+    with pytest.raises(RuntimeError):
+        torch.multinomial(torch.tensor(weights), k, replacement)
+    with pytest.raises(RuntimeError, match=f"multinomial: {match}"):
+        nnlab.multinomial(nnlab.tensor(weights), k, replacement)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bernoulli_as_torch(dtype):
+    p = [0.0, 1.0, 1.0, 0.0]
+    ours = nnlab.bernoulli(nnlab.tensor(p, dtype=getattr(nnlab, dtype)))
+    theirs = torch.bernoulli(torch.tensor(p, dtype=getattr(torch, dtype)))
+    assert_like_torch(ours, theirs)   # probabilities 0 and 1 fix the values
+    assert_like_torch(nnlab.bernoulli(nnlab.zeros(3), 1.0), torch.bernoulli(torch.zeros(3), 1.0))
+    g = nnlab.Generator().manual_seed(0)
+    draws = nnlab.bernoulli(nnlab.full((40000,), 0.3), generator=g).numpy()
+    assert set(np.unique(draws)) == {0.0, 1.0}
+    assert abs(draws.mean() - 0.3) < 6 * np.sqrt(0.3 * 0.7 / 40000)
+
+
+@requires_torch
+@pytest.mark.parametrize("ours, theirs, err, match", [
+    (lambda: nnlab.bernoulli(nnlab.tensor([0.5, 1.5])),
+     lambda: torch.bernoulli(torch.tensor([0.5, 1.5])), RuntimeError,
+     "bernoulli: expected 0 <= p <= 1"),
+    (lambda: nnlab.bernoulli(nnlab.tensor([0, 1])), lambda: torch.bernoulli(torch.tensor([0, 1])),
+     TypeError, "bernoulli: not implemented for dtype int64"),
+], ids=["range", "int"])
+def test_bernoulli_errors_as_torch(ours, theirs, err, match):
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        theirs()
+    with pytest.raises(err, match=match):
+        ours()

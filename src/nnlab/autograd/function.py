@@ -84,10 +84,13 @@ class Function:
                            and not isinstance(item, Tensor) else item)
                 continue
             if cell[0] != version:
+                by = f" ({cell[1]})" if len(cell) > 1 else ""
+                shape = tuple(item.shape) if kind == _INPUT else item[0].shape
                 raise RuntimeError(
-                    f"{self.name()}: a tensor saved for backward was modified by an in-place "
-                    f"operation (its version is {cell[0]}, it was {version} when saved). "
-                    "Clone it before changing it in place.")
+                    f"{self.name()}: a tensor saved for backward (shape {shape}) was modified "
+                    f"by an in-place operation{by} after {self.name()} saved it (its version "
+                    f"is {cell[0]}, it was {version} when saved). Clone it before changing "
+                    "it in place, or use the out-of-place op.")
             if kind == _INPUT:
                 out.append(item)
             else:  # an output of this node: rebuilt so it points back here
@@ -129,8 +132,7 @@ class Function:
             _check_finite(cls.__name__, "forward", outs, None)
         results = [_wrap(o) for o in outs]
         if cls.is_view:
-            for r in results:
-                r._version_counter = args[0]._version_counter
+            _mark_views(cls, args, results, single)
         if any_grad:
             ctx._connect(args, needs, outs, results)
         return results[0] if single else tuple(results)
@@ -170,6 +172,18 @@ class Function:
     def _release(self):
         """Drop what was saved for backward (after a walk without retain_graph)."""
         self._saved = _FREED
+
+
+def _mark_views(cls, args, results, single):
+    """Outputs of a view op share their input's memory: the same version counter, and the
+    base they view with the chain of view ops from it (for writes through a view)."""
+    source = args[0]
+    base = getattr(source, "_base", None)
+    chain = getattr(source, "_view", ()) if base is not None else ()
+    for i, r in enumerate(results):
+        r._version_counter = source._version_counter
+        r._base = source if base is None else base
+        r._view = chain + ((cls, args[1:], None if single else i),)
 
 
 def _wrap(array):

@@ -71,6 +71,43 @@ class enable_grad(_Switch):
         _set_enabled(self.prev)
 
 
+_inference = False
+
+
+def is_inference_mode_enabled():
+    return _inference
+
+
+class inference_mode(contextlib.ContextDecorator):
+    """Inference mode, as torch's: inside `inference_mode()` (or `inference_mode(True)`) no
+    graph is recorded, as under `no_grad`; `inference_mode(False)` records it (even inside
+    `no_grad`). A context manager and a decorator (`@inference_mode`, `@inference_mode()`).
+    Torch's speed-ups for inference tensors have no counterpart here: it is `no_grad` plus
+    `is_inference_mode_enabled()`."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):   # @inference_mode without parentheses
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def _recreate_cm(self):
+        return type(self)(self.mode)
+
+    def __enter__(self):
+        global _inference
+        self.prev = (_enabled, _inference)
+        _set_enabled(not self.mode)
+        _inference = self.mode
+
+    def __exit__(self, *exc):
+        global _inference
+        _set_enabled(self.prev[0])
+        _inference = self.prev[1]
+
+
 def is_anomaly_enabled():
     return _anomaly
 

@@ -18,7 +18,7 @@ class Tensor:
     """A multi-dimensional array that records the ops applied to it (see module doc)."""
 
     __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_output_nr",
-                 "_version_counter", "_hooks", "__weakref__")
+                 "_version_counter", "_hooks", "_base", "_view", "__weakref__")
     __array_priority__ = 1000   # numpy defers to Tensor's reflected operators
     __array_ufunc__ = None
 
@@ -83,6 +83,8 @@ class Tensor:
 
     @property
     def device(self):
+        """Where the memory lives: a `nnlab.device` (device(type='cpu') or 'cuda:i'); it
+        also equals its name as a string (`t.device == 'cpu'`)."""
         return backend.device_of(self._data)
 
     @property
@@ -184,8 +186,12 @@ class Tensor:
         return _RemovableHandle(hooks, hook)
 
     def retain_grad(self):
-        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if self.grad_fn is None:
+        """Keep this non-leaf tensor's gradient in `.grad` after backward (once, however
+        often it is called; a leaf keeps its .grad anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a Tensor that has "
+                               "requires_grad=False")
+        if self.grad_fn is None or self.retains_grad:
             return
         import weakref
         ref = weakref.ref(self)
@@ -203,118 +209,380 @@ class Tensor:
     def contiguous(self):
         return self if self._data.flags.c_contiguous else _ops.clone(self)
 
-    def to(self, *args, dtype=None, device=None):
-        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other_tensor)`."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
-                device = a
-            else:
-                dtype = a
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None):
+        """This tensor on another device and/or in another dtype: `to(dtype)`,
+        `to(device[, dtype])` or `to(other_tensor)` (its device and dtype), each optionally
+        followed by `non_blocking` (accepted; copies are synchronous) and `copy`. Returns
+        self when nothing changes, unless `copy=True`. Differentiable."""
+        device, dtype, _, copy = backend.parse_to(args, device, dtype, non_blocking, copy,
+                                                  "Tensor.to")
         out = self
-        if device is not None and backend.device_of(self._data) != _normalise_device(device):
+        if device is not None and not backend.on_device(self._data, device):
             out = _ops.to_device(out, device)
-        if dtype is not None and backend.to_dtype(dtype) != self.dtype:
-            out = _ops.cast(out, backend.to_dtype(dtype))
-        return out
+        if dtype is not None and dtype != self._data.dtype:
+            out = _ops.cast(out, dtype)
+        return _ops.clone(self) if copy and out is self else out
 
     def type_as(self, other):
         return self.to(other.dtype)
 
     def float(self):
-        return self.to(backend.float32)
+        return _ops.cast(self, backend.float32)
 
     def double(self):
-        return self.to(backend.float64)
+        return _ops.cast(self, backend.float64)
 
     def half(self):
-        return self.to(backend.float16)
+        return _ops.cast(self, backend.float16)
 
     def long(self):
-        return self.to(backend.int64)
+        return _ops.cast(self, backend.int64)
 
     def int(self):
-        return self.to(backend.int32)
+        return _ops.cast(self, backend.int32)
+
+    def short(self):
+        return _ops.cast(self, backend.int16)
+
+    def char(self):
+        return _ops.cast(self, backend.int8)
+
+    def byte(self):
+        return _ops.cast(self, backend.uint8)
 
     def bool(self):
-        return self.to(backend.bool_)
+        return _ops.cast(self, backend.bool_)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on the GPU `device` (an index, a name, or None: the current one)."""
+        if device is None:
+            return self.to("cuda")
+        if not isinstance(device, (str, backend.device)):
+            device = backend.device("cuda", device)
+        return self.to(device)
+
+    # -- torch's legacy names and memory layout -----------------------------------------
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, torch's name of this tensor's type ('torch.FloatTensor',
+        'torch.cuda.LongTensor', ...); else this tensor converted to `dtype` (a dtype, a
+        name such as 'torch.DoubleTensor', or a class such as nnlab.DoubleTensor), self if
+        it already is one."""
+        if dtype is None:
+            return backend.type_name(self._data.dtype, self.device)
+        if isinstance(dtype, str):
+            dtype, kind = backend.parse_type_name(dtype)
+            return self.to(kind, dtype)
+        return self.to(backend.to_dtype(dtype, "Tensor.type"))
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def retains_grad(self):
+        """Whether `retain_grad()` was called on this non-leaf tensor (False for leaves)."""
+        hooks = self.grad_fn._hooks if self.grad_fn is not None else None
+        return any(getattr(h, "__qualname__", "").startswith("Tensor.retain_grad.")
+                   for h in (hooks or {}).get(self._output_nr, ()))
+
+    def _new(self, dtype, device):
+        return dict(dtype=self._data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor holding a copy of `data`, in this tensor's dtype and device unless
+        given (Python floats given to an int64 tensor's `new_tensor` are truncated)."""
+        return _ops.tensor(data, **self._new(dtype, device), requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of `size`, in this tensor's dtype and device unless given."""
+        return _ops.zeros(_sizes(size), **self._new(dtype, device), requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _ops.ones(_sizes(size), **self._new(dtype, device), requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _ops.empty(_sizes(size), **self._new(dtype, device), requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """`fill_value` everywhere in a tensor of `size` (a sequence), in this tensor's dtype
+        and device unless given."""
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full: size must be a tuple of ints, got "
+                            f"{type(size).__name__}")
+        return _ops.full(tuple(size), fill_value, **self._new(dtype, device),
+                         requires_grad=requires_grad)
+
+    def nelement(self):
+        return int(self._data.size)
+
+    def data_ptr(self):
+        """The address of the first element."""
+        face = getattr(self._data, "__cuda_array_interface__", None)
+        return (face or self._data.__array_interface__)["data"][0]
+
+    def storage_offset(self):
+        """How many elements the first element lies past the start of the memory it shares
+        (0 for a tensor that owns its memory; 4 for `x[1]` of a (3, 4) tensor)."""
+        owner, kind = self._data, type(self._data)
+        while isinstance(owner.base, kind):
+            owner = owner.base
+        start = Tensor._make(owner).data_ptr()
+        return (self.data_ptr() - start) // self._data.itemsize
+
+    def is_contiguous(self, memory_format=None):
+        """Whether the elements lie in row-major order without gaps (sizes of 1 aside)."""
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension (a tuple), or along
+        `dim`. Strides of dimensions of size 1 may differ from torch's; they never matter."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        if not -len(strides) <= dim < len(strides):
+            raise IndexError(f"stride: dimension out of range (expected to be in range of "
+                             f"[{-len(strides)}, {len(strides) - 1}], but got {dim})")
+        return strides[dim]
 
     # -- in place -----------------------------------------------------------------------
-    def _assign(self, result, op):
-        """Write `result` into this tensor's memory: the tail of every in-place op."""
-        if grad_mode._enabled and self.requires_grad:
-            what = ("a leaf tensor that requires grad" if self.grad_fn is None
-                    else "a tensor that is part of the graph")
-            raise RuntimeError(f"{op}: {what} cannot be changed in place while autograd "
-                               "records; use the out-of-place op, or nnlab.no_grad()")
-        if result.requires_grad and self._data.base is not None:
-            raise RuntimeError(f"{op}: writing a tensor that requires grad into a view "
-                               "is not supported; build the result out of place")
-        xp = backend.get_array_module(self._data)
-        try:
-            xp.copyto(self._data, result._data, casting="same_kind")
-        except TypeError:
-            raise TypeError(f"{op}: the result has dtype {result.dtype}, which cannot be "
-                            f"written into a {self.dtype} tensor in place") from None
-        self._version_counter[0] += 1
-        if result.requires_grad:
-            self.requires_grad = True
-            self.grad_fn = result.grad_fn
-            self._output_nr = result._output_nr
+    def _inplace(self, op, compute, *inputs):
+        """The tail of every in-place op: `compute(old)` gives, out of place, this tensor's
+        new value from `old`, a stand-in holding its current value and history; the result
+        is written into this tensor's memory (its version goes up). Torch's rule: inside a
+        recorded graph the tensor's history becomes the op's node, so gradients flow
+        through the old value; a leaf that requires grad (or a view of one) is refused;
+        writing through a view rewrites its base's history too (torch's CopySlices). A
+        value the op's own backward needs is kept as a copy; a value another node saved
+        and this op overwrites is an error when that node's backward runs. `inputs` are
+        the op's other tensors."""
+        recording = grad_mode._enabled
+        base = self._viewed_base()
+        if recording and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
+                               "place (its .grad would belong to values it no longer has); "
+                               "change it under nnlab.no_grad(), or work on a clone")
+        if recording and base is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(f"{op}: this tensor is a view of a leaf tensor that requires "
+                               "grad, which cannot be changed in place; clone the leaf first")
+        old = Tensor._make(self._data, self.requires_grad, self.grad_fn, self._output_nr)
+        result = compute(old)
+        recording = recording and (result.requires_grad or self.requires_grad
+                                   or (base is not None and base.requires_grad))
+        if recording and not result.requires_grad:  # a constant now (fill_): gradient 0
+            result = result + old * 0
+        if recording and _saved_by(result.grad_fn, old, inputs):
+            old._data = old._data.copy()           # this op's backward reads the old value
+        self._write(result, op)
+        if not recording:
+            return self
+        self.requires_grad, self.grad_fn = True, result.grad_fn
+        self._output_nr = result._output_nr
+        if base is not None:
+            self._rewrite_base(base)
         return self
 
+    def _viewed_base(self):
+        """The tensor whose memory this one views, or None (not a view, or a view op that
+        had to copy)."""
+        base = getattr(self, "_base", None)
+        if base is None or not np.may_share_memory(self._data, base._data):
+            return None
+        return base
+
+    def _rewrite_base(self, base):
+        """After a write through this view: base's new value is its old one with this
+        view's region replaced (one ViewPut node), and this view reads from that."""
+        old_base = Tensor._make(base._data, base.requires_grad, base.grad_fn, base._output_nr)
+        new_base = _ops.index.view_put(old_base, self, self._view)
+        base.requires_grad, base.grad_fn = True, new_base.grad_fn
+        base._output_nr = new_base._output_nr
+        view = _ops.index.replay_view(self._view, base)
+        self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
+
+    def _write(self, result, op):
+        """Copy result's values into this tensor's memory and count a new version."""
+        if result._data is not self._data:
+            xp = backend.get_array_module(self._data)
+            try:
+                xp.copyto(self._data, result._data, casting="same_kind")
+            except TypeError:
+                raise TypeError(f"{op}: the result has dtype {result.dtype}, which cannot be "
+                                f"written into a {self.dtype} tensor in place") from None
+            except ValueError as e:
+                raise RuntimeError(f"{op}: cannot write a result of shape {result.shape} into "
+                                   f"this tensor of shape {self.shape} in place ({e})") from None
+        counter = self._version_counter
+        counter[0] += 1
+        counter[1:] = [op]
+
+    def _reshape_(self, op, compute):
+        """An in-place op that changes only the shape and strides (t_, squeeze_, ...)."""
+        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
+                               "place; change it under nnlab.no_grad()")
+        result = compute(Tensor._make(self._data, self.requires_grad, self.grad_fn,
+                                      self._output_nr))
+        self._data = result._data
+        self._version_counter[0] += 1
+        self._version_counter[1:] = [op]
+        if result.requires_grad:
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+        return self
+
+    # arithmetic
     def add_(self, other, alpha=1):
-        return self._assign(_ops.add(self, other if alpha == 1 else other * alpha), "add_")
+        return self._inplace("add_", lambda t: _ops.add(t, other, alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self._assign(_ops.sub(self, other if alpha == 1 else other * alpha), "sub_")
+        return self._inplace("sub_", lambda t: _ops.sub(t, other, alpha), other)
 
     def mul_(self, other):
-        return self._assign(_ops.mul(self, other), "mul_")
+        return self._inplace("mul_", lambda t: _ops.mul(t, other), other)
 
     def div_(self, other):
-        return self._assign(_ops.div(self, other), "div_")
+        return self._inplace("div_", lambda t: _ops.div(t, other), other)
 
     def pow_(self, exponent):
-        return self._assign(_ops.pow(self, exponent), "pow_")
+        return self._inplace("pow_", lambda t: _ops.pow(t, exponent), exponent)
 
+    def neg_(self):
+        return self._inplace("neg_", _ops.neg)
+
+    def lerp_(self, end, weight):
+        return self._inplace("lerp_", lambda t: _ops.lerp(t, end, weight), end, weight)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace("addcmul_", lambda t: _ops.addcmul(t, tensor1, tensor2, value),
+                             tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace("addcdiv_", lambda t: _ops.addcdiv(t, tensor1, tensor2, value),
+                             tensor1, tensor2)
+
+    # elementwise maps
     def clamp_(self, min=None, max=None):
-        return self._assign(_ops.clamp(self, min, max), "clamp_")
+        return self._inplace("clamp_", lambda t: _ops.clamp(t, min, max), min, max)
 
-    def copy_(self, src):
+    def clamp_min_(self, min):
+        return self._inplace("clamp_min_", lambda t: _ops.clamp(t, min=min), min)
+
+    def clamp_max_(self, max):
+        return self._inplace("clamp_max_", lambda t: _ops.clamp(t, max=max), max)
+
+    def relu_(self):
+        return self._inplace("relu_", _ops.relu)
+
+    def sigmoid_(self):
+        return self._inplace("sigmoid_", _ops.sigmoid)
+
+    def tanh_(self):
+        return self._inplace("tanh_", _ops.tanh)
+
+    def exp_(self):
+        return self._inplace("exp_", _ops.exp)
+
+    def log_(self):
+        return self._inplace("log_", _ops.log)
+
+    def sqrt_(self):
+        return self._inplace("sqrt_", _ops.sqrt)
+
+    def abs_(self):
+        return self._inplace("abs_", _ops.abs)
+
+    def sign_(self):
+        return self._inplace("sign_", _ops.sign)
+
+    def floor_(self):
+        return self._inplace("floor_", _ops.floor)
+
+    def round_(self):
+        return self._inplace("round_", _ops.round)
+
+    # writes
+    def copy_(self, src, non_blocking=False):
         src = src if isinstance(src, Tensor) else Tensor(src)
-        result = _ops.cast(_ops.broadcast_to(src, self.shape), self.dtype)
-        if result is src and src.requires_grad and grad_mode._enabled:
-            result = _ops.clone(src)  # a node of its own, through which the gradient reaches src
-        return self._assign(result, "copy_")
+        return self._inplace("copy_", lambda t: _value_of(t, src), src)
 
     def fill_(self, value):
-        return self._assign(Tensor._make(np.asarray(value)), "fill_")
+        value = value if isinstance(value, Tensor) else Tensor(value)
+        return self._inplace("fill_", lambda t: _value_of(t, value), value)
 
     def zero_(self):
         return self.fill_(0)
 
-    def uniform_(self, a=0.0, b=1.0):
-        return self._assign(Tensor._make(_ops.random_array("uniform", self, a, b)), "uniform_")
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda t: _ops.masked_fill(t, mask, value), value)
 
-    def normal_(self, mean=0.0, std=1.0):
-        return self._assign(Tensor._make(_ops.random_array("normal", self, mean, std)),
-                            "normal_")
+    def index_fill_(self, dim, index, value):
+        return self._inplace("index_fill_", lambda t: _ops.index_fill(t, dim, index, value),
+                             value)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace("index_copy_", lambda t: _ops.index_copy(t, dim, index, source),
+                             source)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return self._inplace("index_add_",
+                             lambda t: _ops.index_add(t, dim, index, source, alpha), source)
+
+    def scatter_(self, dim, index, src=None, value=None):
+        return self._inplace("scatter_", lambda t: _ops.scatter(t, dim, index, src, value),
+                             src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda t: _ops.scatter_add(t, dim, index, src),
+                             src)
+
+    def __setitem__(self, key, value):
+        self._inplace("__setitem__", lambda t: _ops.index_put(t, key, value), value)
+
+    # random fills (each draws from nnlab's generator)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return self._fill_random("uniform_",
+                                 _ops.random_array("uniform", self, a, b, generator))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return self._fill_random("normal_",
+                                 _ops.random_array("normal", self, mean, std, generator))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        u = _ops.random_array("uniform", self, 0.0, 1.0, generator)
+        return self._fill_random("bernoulli_", u < (p._data if isinstance(p, Tensor) else p))
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        u = _ops.random_array("uniform", self, 0.0, 1.0, generator)   # -log(1 - u) / lambda
+        return self._fill_random("exponential_", -backend.get_array_module(u).log1p(-u) / lambd)
+
+    def _fill_random(self, op, draw):
+        return self._inplace(op, lambda t: _value_of(t, Tensor._make(draw)))
+
+    # shape and strides
+    def t_(self):
+        return self._reshape_("t_", lambda t: t.t())
+
+    def transpose_(self, dim0, dim1):
+        return self._reshape_("transpose_", lambda t: t.transpose(dim0, dim1))
+
+    def unsqueeze_(self, dim):
+        return self._reshape_("unsqueeze_", lambda t: t.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        return self._reshape_("squeeze_", lambda t: t.squeeze(dim))
 
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
-
-    def __setitem__(self, key, value):
-        self._assign(_ops.index_put(self, key, value), "__setitem__")
 
     # -- Python operators ---------------------------------------------------------------
     def __add__(self, other):
@@ -716,9 +984,31 @@ def _sizes(args):
     return args
 
 
-def _normalise_device(device):
-    device = str(device)
-    return "cuda:0" if device == "cuda" else device
+def _value_of(t, src):
+    """src cast to t's dtype and broadcast to t's shape, as a node of its own (the new value
+    of `t.copy_(src)` or `t.fill_(src)`)."""
+    out = _ops.cast(_ops.broadcast_to(src, t.shape), t.dtype)
+    if out is src and src.requires_grad and grad_mode._enabled:
+        out = _ops.clone(src)   # t must not take src's place in the graph (a leaf's, say)
+    return out
+
+
+def _saved_by(node, tensor, inputs):
+    """Whether a node made by an in-place op's computation (from `node` back to where its
+    inputs' histories begin) saved `tensor` for its backward."""
+    stops = {id(t.grad_fn) for t in (tensor, *inputs)
+             if isinstance(t, Tensor) and t.grad_fn is not None}
+    pending, seen = [node], set()
+    while pending:
+        n = pending.pop()
+        if n is None or id(n) in stops or id(n) in seen:
+            continue
+        seen.add(id(n))
+        saved = n._saved if isinstance(n._saved, tuple) else ()
+        if any(entry[0] == _INPUT_ENTRY and entry[1] is tensor for entry in saved):
+            return True
+        pending += [e[0] for e in n._edges if isinstance(e, tuple)]
+    return False
 
 
 class _RemovableHandle:
@@ -762,7 +1052,8 @@ def _format_tensor(t):
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-# Tensor's methods name the ops of floor 3, which themselves build on Tensor: the two
+# Tensor's methods name the ops of floor 3, which themselves build on Tensor: the
 # imports are bound here, after the class, so that either side can be imported first.
 from .. import ops as _ops  # noqa: E402
 from . import engine as _engine  # noqa: E402
+from .function import _INPUT as _INPUT_ENTRY  # noqa: E402

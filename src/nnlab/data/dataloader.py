@@ -105,17 +105,29 @@ def _take(array, index):
 class DataLoader:
     """Batches of `dataset`: `batch_size` items each (the last one smaller unless
     `drop_last`), in order, or in a fresh random order each epoch when `shuffle` (drawn
-    from `generator`: a numpy Generator, an int seed, or None for nnlab's global generator).
-    `sampler` (an iterable of indices) or `batch_sampler` (an iterable of index lists)
-    replace the order as in torch. `batch_size=None` yields the items one by one.
+    from `generator`: an `nnlab.Generator`, a numpy Generator, an int seed, or None for the
+    default generator). `sampler` (an iterable of indices, such as a `RandomSampler`) or
+    `batch_sampler` (an iterable of index lists, such as a `BatchSampler`) replace the order
+    as in torch. `batch_size=None` yields the items one by one.
 
     Items are collated with `collate_fn` (default: `default_collate`). The loading runs in
-    this process: `num_workers` and `pin_memory` are accepted for torch's signature and
-    change nothing."""
+    this process: `num_workers`, `pin_memory`, `timeout`, `worker_init_fn`,
+    `multiprocessing_context`, `prefetch_factor`, `persistent_workers`, `pin_memory_device`
+    and `in_order` are accepted for torch's signature (and checked as torch checks them)
+    and change nothing; `worker_init_fn` is never called, as in torch with no workers."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, *,
-                 generator=None):
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor option could only be specified with "
+                             "num_workers > 0 (otherwise set prefetch_factor to None)")
+        if num_workers == 0 and persistent_workers:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):

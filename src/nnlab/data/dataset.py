@@ -1,28 +1,28 @@
-"""Datasets: the map-style `Dataset` (item i of N), `TensorDataset` over arrays, `Subset`
-and `random_split`, with PyTorch's names and semantics.
+"""Datasets: the map-style `Dataset` (item i of N), `TensorDataset` over arrays, `Subset`,
+`ConcatDataset` and `random_split`, with PyTorch's names and semantics.
 
 A dataset whose items are rows of whole arrays says so through `whole_arrays()`; the
 `DataLoader` then takes a batch by indexing each array once instead of collating items.
 """
+import bisect
 import math
 from itertools import accumulate
 
 import numpy as np
 
-from .. import backend
+from ..ops.generator import Generator, numpy_generator
 
 
 def as_generator(generator, where):
-    """A `numpy.random.Generator` from a Generator, an int seed, or None (nnlab's global one,
-    looked up at the time of the draw)."""
-    if generator is None:
-        return backend.generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
+    """A `numpy.random.Generator` from an `nnlab.Generator` (its stream), a numpy Generator,
+    an int seed (a new Generator), or None (the default generator, looked up at the time of
+    the draw)."""
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(f"{where}: generator must be a numpy.random.Generator, an int seed or None, "
-                    f"got {type(generator).__name__}")
+    if generator is None or isinstance(generator, (Generator, np.random.Generator)):
+        return numpy_generator(generator, where)
+    raise TypeError(f"{where}: generator must be an nnlab.Generator, a numpy.random.Generator, "
+                    f"an int seed or None, got {type(generator).__name__}")
 
 
 class Dataset:
@@ -42,6 +42,9 @@ class Dataset:
         if the items are rows of whole arrays, else None (the default). The `DataLoader` uses
         it to take a batch with one indexing per array."""
         return None
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
 
 
 def _first_dim(t):
@@ -97,6 +100,33 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+class ConcatDataset(Dataset):
+    """The items of several datasets, one after the other; `cumulative_sizes[i]` is the
+    number of items in datasets 0..i."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(f"ConcatDataset: absolute value of index {idx} should not "
+                                 f"exceed dataset length {n}")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {n} items")
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+
 def whole_arrays_and_index(dataset):
     """(arrays, index) with `dataset[i] == tuple(a[index[i]] for a in arrays)` (index None:
     the identity), following Subsets down to a dataset with `whole_arrays()`; else None."""
@@ -141,7 +171,8 @@ def _split_lengths(n, lengths):
 def random_split(dataset, lengths, generator=None):
     """Disjoint random Subsets of `dataset` with the given lengths (counts, or fractions
     summing to 1 with the remainder spread one by one from the first split, as torch).
-    `generator`: a numpy Generator, an int seed, or None for nnlab's global generator."""
+    `generator`: an nnlab.Generator, a numpy Generator, an int seed, or None for the default
+    generator."""
     counts = _split_lengths(len(dataset), lengths)
     rng = as_generator(generator, "random_split")
     indices = rng.permutation(sum(counts)).tolist()

@@ -2,9 +2,8 @@
 arguments, parameters (PReLU.weight) and `repr`s; plus `SwiGLU`, the gated feed-forward
 block of modern LLMs.
 
-`inplace=True` is accepted where PyTorch has it (ReLU, LeakyReLU, ELU, SiLU, Hardtanh) so
-that PyTorch code runs, but the result is always a new tensor: autograd here never
-overwrites an input."""
+`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Hardtanh) writes the result into the input's
+memory, as PyTorch does, under torch's in-place rule (autograd/tensor.py, `_inplace`)."""
 from .. import ops
 from . import functional as F
 from .linear import Linear
@@ -46,24 +45,26 @@ def _inplace(inplace):
 
 
 class _WithInplace(_Elementwise):
-    """An activation whose only option is `inplace`, accepted for compatibility: the
-    output is always a new tensor."""
+    """An activation whose only option is `inplace` (the result overwrites the input)."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
+
+    def forward(self, input):
+        return type(self).fn(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
 
 
 class ReLU(_WithInplace):
-    """max(x, 0). `inplace` is accepted for compatibility; the output is always new."""
+    """max(x, 0)."""
     fn = staticmethod(F.relu)
 
 
 class SiLU(_WithInplace):
-    """x sigmoid(x). `inplace` is accepted for compatibility; the output is always new."""
+    """x sigmoid(x)."""
     fn = staticmethod(F.silu)
 
 
@@ -76,7 +77,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}{_inplace(self.inplace)}"
@@ -109,7 +110,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}{_inplace(self.inplace)}"
@@ -178,7 +179,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace(self.inplace)}"

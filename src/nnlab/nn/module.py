@@ -258,17 +258,13 @@ class Module:
         fn(self)
         return self
 
-    def to(self, *args, dtype=None, device=None):
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
         """Move parameters and buffers to a dtype (floating ones only) and/or device, in
-        place: the Parameter objects stay the same, so optimisers keep tracking them."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
-                device = a
-            else:
-                dtype = a
-        dtype = backend.to_dtype(dtype)
+        place: the Parameter objects stay the same, so optimisers keep tracking them.
+        `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`, as Tensor.to
+        (`non_blocking` accepted)."""
+        device, dtype, _, _ = backend.parse_to(args, device, dtype, non_blocking,
+                                               where="Module.to")
         if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, but got desired "
                             f"dtype={dtype}")

@@ -1,5 +1,7 @@
-"""Copies and conversions: `clone`, `cast` (dtype) and `to_device`, each differentiable."""
+"""Copies and conversions: `clone`, `cast` (dtype) and `to_device`, each differentiable; and
+the type queries `is_tensor`, `is_floating_point`, `numel`."""
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend import array_module_for, get_array_module
 
 
@@ -55,3 +57,25 @@ def cast(input, dtype):
 def to_device(input, device):
     """`input` copied to 'cpu' or 'cuda'."""
     return ToDevice.apply(input, device)
+
+
+# -- type queries ---------------------------------------------------------------------------
+def is_tensor(obj):
+    """Whether `obj` is an nnlab Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def _tensor(input, where):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where}: expected a Tensor, got {type(input).__name__}")
+    return input
+
+
+def is_floating_point(input):
+    """Whether `input`'s dtype is a floating one (float16, float32, float64)."""
+    return _tensor(input, "is_floating_point").dtype.kind == "f"
+
+
+def numel(input):
+    """The number of elements of `input`."""
+    return _tensor(input, "numel").numel()

@@ -672,3 +672,19 @@ def where(condition, input, other):
 def masked_fill(input, mask, value):
     """`input` with `value` written where `mask` is True (the dtype stays input's)."""
     return cast(where(mask, value, input), input.dtype)
+
+
+# -- compositions ----------------------------------------------------------------------
+def lerp(input, end, weight):
+    """input + weight (end - input), elementwise (weight a number or a tensor)."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, value=1):
+    """input + value tensor1 tensor2, elementwise."""
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    """input + value tensor1 / tensor2, elementwise."""
+    return add(input, mul(div(tensor1, tensor2), value))

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
@@ -215,6 +216,41 @@ class IndexPut(Function):
         return gx, None, gv
 
 
+def replay_view(view, t):
+    """The view `view` of t: `view` is the chain of view ops (Function class, its other
+    arguments, which output) that made a view from its base, replayed on the Tensor t."""
+    for cls, args, output in view:
+        t = cls.apply(t, *args)
+        t = t if output is None else t[output]
+    return t
+
+
+class ViewPut(Function):
+    """A copy of x with `value` written into its view `view` (a chain of view ops): the out
+    of place form of writing through a view (torch's CopySlices)."""
+
+    @staticmethod
+    def forward(ctx, x, value, view):
+        ctx.view = view
+        out = x.copy()
+        with grad_mode.no_grad():
+            region = replay_view(view, Tensor._make(out))._data
+        region[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        need_x, need_value = ctx.needs_input_grad[:2]
+        # dL/dx = gy outside the view, 0 inside it; dL/dvalue = the view of gy
+        return (ViewPut.apply(gy, 0, ctx.view) if need_x else None,
+                replay_view(ctx.view, gy) if need_value else None, None)
+
+
+def view_put(input, value, view):
+    """Out of place: input with `value` written into its view `view` (see ViewPut)."""
+    return ViewPut.apply(input, value, view)
+
+
 def index_put(input, key, value):
     """Out of place `input[key] = value`: a copy of input with value (broadcast to the
     shape of input[key]; a Python scalar, array or tensor) written at key."""
@@ -396,6 +432,56 @@ def index_add(input, dim, index, source, alpha=1):
     _check_range(index, input.shape[dim], dim, "index_add")
     alpha = alpha.item() if hasattr(alpha, "item") else alpha
     return IndexAdd.apply(input, dim, index, source, alpha)
+
+
+def _slices_along(input, dim, index, op):
+    """The key that picks slices `index` (a 1-D vector) along dim, checked."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected a tensor of at least 1 dimension, got a 0-d one")
+    dim = _dim(dim, input.ndim, op)
+    _check_range(index, input.shape[dim], dim, op)
+    return (slice(None),) * dim + (index,)
+
+
+def index_fill(input, dim, index, value):
+    """A copy of input with `value` (a number or a 0-d tensor) in its slices `index` along
+    dim."""
+    index = _index_vector(index, "index_fill")
+    return index_put(input, _slices_along(input, dim, index, "index_fill"), value)
+
+
+def index_copy(input, dim, index, source):
+    """A copy of input whose slice index[i] along dim is source's slice i; source has
+    input's shape except `len(index)` along dim."""
+    index = _index_vector(index, "index_copy")
+    key = _slices_along(input, dim, index, "index_copy")
+    expected = input._data[key].shape
+    if tuple(source.shape) != expected:
+        raise ValueError(f"index_copy: source of shape {tuple(source.shape)} does not match "
+                         f"input of shape {tuple(input.shape)} with {index.size} indices along "
+                         f"dim={dim} (expected {expected})")
+    _same_dtype(input, source, "source", "index_copy")
+    return index_put(input, key, source)
+
+
+def scatter(input, dim, index, src=None, value=None):
+    """A copy of input with `out[index[i][j][k]][j][k] = src[i][j][k]` (for dim=0), or
+    `value` there; only src's leading part of index's shape is read. Where an index repeats,
+    one of the writes wins (which one is not specified, as in torch)."""
+    if not isinstance(src, Tensor) and src is not None:
+        src, value = None, src
+    if (src is None) == (value is None):
+        raise ValueError("scatter: expected exactly one of src (a tensor) and value")
+    index = _index_array(index, "scatter")
+    dim = _dim(dim, input.ndim, "scatter")
+    _check_scatter("scatter", input, dim, index, src)
+    xp = get_array_module(input._data)
+    grid = xp.indices(index.shape, sparse=True)
+    key = tuple(xp.asarray(index) if d == dim else g for d, g in enumerate(grid))
+    if src is None:
+        return index_put(input, key, value)
+    _same_dtype(input, src, "src", "scatter")
+    return index_put(input, key, src[_up_to(index.shape)])
 
 
 # -- segment reductions ----------------------------------------------------------------

@@ -20,14 +20,21 @@ def _floating(x):
     return x if x.dtype.kind == "f" else x.to(get_default_dtype())
 
 
+def _maybe_in_place(input, inplace, op, fn):
+    """fn(input), written into input's memory with `inplace=True` (torch's rule: input's
+    history becomes the op's node; a leaf that requires grad is refused)."""
+    return input._inplace(op, fn) if inplace else fn(input)
+
+
 def relu(input, inplace=False):
-    """max(x, 0); `inplace` is accepted for compatibility, the result is always new."""
-    return elementwise.relu(input)
+    """max(x, 0)."""
+    return _maybe_in_place(input, inplace, "relu_", elementwise.relu)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x."""
-    return where(input > 0, input, input * negative_slope)
+    return _maybe_in_place(input, inplace, "leaky_relu_",
+                           lambda x: where(x > 0, x, x * negative_slope))
 
 
 def prelu(input, weight):
@@ -48,6 +55,10 @@ def prelu(input, weight):
 
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^x - 1)."""
+    return _maybe_in_place(input, inplace, "elu_", lambda x: _elu(x, alpha))
+
+
+def _elu(input, alpha):
     positive = input > 0
     negative_part = where(positive, 0.0, input)  # e^x never overflows on the unused side
     return where(positive, input, (exp(negative_part) - 1) * alpha)
@@ -66,7 +77,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """x sigmoid(x) (swish with beta = 1)."""
-    return input * elementwise.sigmoid(input)
+    return _maybe_in_place(input, inplace, "silu_", lambda x: x * elementwise.sigmoid(x))
 
 
 def swish(input, beta=1.0):
@@ -92,8 +103,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    return where(inside, input, elementwise.clamp(input.detach(), min_val, max_val))
+    return _maybe_in_place(input, inplace, "hardtanh_",
+                           lambda x: where((x > min_val) & (x < max_val), x,
+                                           elementwise.clamp(x.detach(), min_val, max_val)))
 
 
 def sigmoid(input):

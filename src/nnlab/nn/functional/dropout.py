@@ -14,9 +14,7 @@ The mask is drawn from `nnlab.backend.generator()` (reseeded by `nnlab.manual_se
 import numpy as np
 
 from ... import backend
-from ...autograd import grad_mode
 from ...autograd.fused import FusedFunction
-from ...autograd.tensor import Tensor
 from ...backend import get_array_module
 from ...parallel import ufunc
 
@@ -60,9 +58,7 @@ def _mask(input, p, shape=None):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) when
     `training`; the identity (the input itself) otherwise or when p = 0. With
-    `inplace=True` the input's memory is overwritten, unless autograd records through
-    the input, where the result is built out of place (nnlab's in-place ops cannot be
-    part of a graph)."""
+    `inplace=True` the input's memory is overwritten (torch's in-place rule)."""
     _check_p(p, "dropout")
     return _apply_mask(input, p, training, inplace, None, "dropout")
 
@@ -75,8 +71,8 @@ def _apply_mask(input, p, training, inplace, mask_shape, op):
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point tensor, got {input.dtype}")
     mask = _mask(input, p, mask_shape)
-    if inplace and not (grad_mode.is_grad_enabled() and input.requires_grad):
-        return input.mul_(Tensor._make(mask))
+    if inplace:
+        return input._inplace(op + "_", lambda x: MaskedScale.apply(x, mask))
     return MaskedScale.apply(input, mask)
 
 

@@ -1,0 +1,150 @@
+"""Samplers, as torch.utils.data's: the order in which a `DataLoader` visits a dataset
+(`SequentialSampler`, `RandomSampler`, `SubsetRandomSampler`, `WeightedRandomSampler`) and
+its grouping into batches (`BatchSampler`). Random ones draw from `generator` (an
+`nnlab.Generator`, a numpy Generator, an int seed, or None: the default generator at the
+time of the draw); the numbers differ from torch's, the distributions do not."""
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..ops.creation import multinomial
+from .dataset import as_generator
+
+
+def _positive_int(value, name, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{where}: {name} should be a positive integer value, but got "
+                         f"{name}={value!r}")
+    return int(value)
+
+
+def _boolean(value, name, where, error=TypeError):
+    if not isinstance(value, bool):
+        raise error(f"{where}: {name} should be a boolean value, but got {name}={value!r}")
+    return value
+
+
+class Sampler:
+    """Base class: an iterable of dataset indices (or of lists of them) with a length."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Sampler must "
+                                  "implement __iter__")
+
+
+class _Random(Sampler):
+    """A sampler that draws from its own generator (made once from an int seed)."""
+
+    def _rng(self, where):
+        if self.generator is not None and not hasattr(self, "_own"):
+            self._own = as_generator(self.generator, where)
+        return as_generator(None, where) if self.generator is None else self._own
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(_Random):
+    """A random order of the dataset's indices, a fresh one each epoch; with `replacement`,
+    `num_samples` independent uniform draws; without, `num_samples` (default: the dataset's
+    length) taken from back-to-back permutations."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source = data_source
+        self.replacement = _boolean(replacement, "replacement", "RandomSampler")
+        self._num_samples = num_samples
+        self.generator = generator
+        if num_samples is not None:
+            _positive_int(num_samples, "num_samples", "RandomSampler")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n, k = len(self.data_source), self.num_samples
+        rng = self._rng("RandomSampler")
+        if self.replacement:
+            yield from rng.integers(0, n, k).tolist()
+            return
+        for _ in range(k // n):
+            yield from rng.permutation(n).tolist()
+        yield from rng.permutation(n)[:k % n].tolist()
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(_Random):
+    """The given `indices`, in a random order each epoch."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        for i in self._rng("SubsetRandomSampler").permutation(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(_Random):
+    """`num_samples` indices drawn with probabilities proportional to `weights` (a 1-d
+    sequence), with replacement unless `replacement=False` (as `nnlab.multinomial`)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        self.num_samples = _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
+        self.replacement = _boolean(replacement, "replacement", "WeightedRandomSampler",
+                                    ValueError)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but "
+                             f"given weights have shape {tuple(weights.shape)}")
+        self.weights = Tensor(weights)
+        self.generator = generator
+
+    def __iter__(self):
+        draw = multinomial(self.weights, self.num_samples, self.replacement,
+                           generator=self._rng("WeightedRandomSampler"))
+        yield from draw.tolist()
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of `batch_size` indices from `sampler`; the last one shorter unless
+    `drop_last`."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        self.sampler = sampler
+        self.batch_size = _positive_int(batch_size, "batch_size", "BatchSampler")
+        self.drop_last = _boolean(drop_last, "drop_last", "BatchSampler", ValueError)
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
