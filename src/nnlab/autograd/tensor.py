@@ -479,7 +479,7 @@ class Tensor:
         return self._inplace("clamp_max_", lambda t: _ops.clamp(t, max=max), max)
 
     def relu_(self):
-        return self._inplace("relu_", _ops.relu)
+        return self._inplace("relu_", lambda t: _ops.elementwise.Relu.apply(t, True))
 
     def sigmoid_(self):
         return self._inplace("sigmoid_", _ops.sigmoid)

@@ -438,10 +438,13 @@ class SigmoidGrad(FusedFunction):
 
 
 class Relu(Function):
+    """max(x, 0); with `overwrite` the result is written over x's memory (for relu_,
+    which needs no second buffer: the backward keeps only the mask)."""
+
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, overwrite=False):
         xp = get_array_module(x)
-        y = ufunc(xp.maximum, x, 0)
+        y = ufunc(xp.maximum, x, 0, out=x if overwrite else None)
         ctx.save_for_backward(ufunc(xp.greater, y, 0))
         return y
 

@@ -28,7 +28,7 @@ def _maybe_in_place(input, inplace, op, fn):
 
 def relu(input, inplace=False):
     """max(x, 0)."""
-    return _maybe_in_place(input, inplace, "relu_", elementwise.relu)
+    return input.relu_() if inplace else elementwise.relu(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
