@@ -17,13 +17,40 @@
 import argparse
 import sys
 
-from . import parallel
+from . import __version__, parallel
 from .train import recipes
 from .train.callbacks import Callback
 from .train.checkpoint import CheckpointError
 from .train.diagnostics import NonFiniteError
+from .train.format import format_loss
+from .train.recipes.layouts import data_help
 from .train.report import write_report
-from .train.run import run_recipe
+from .train.run import RunRefused, run_recipe
+
+# run_recipe's parameters as `nnlab train` spells them, for its refusals' messages
+FLAGS = {"resume": "--resume", "epochs": "--epochs", "run_dir": "--out", "name": "RECIPE",
+         "lr": "--lr", "batch_size": "--batch-size", "seed": "--seed", "data": "--data",
+         "optimizer": "--optimizer", "target": "--target"}
+
+
+def _number(kind, check, expected):
+    """An argparse type: `kind` (int or float) of the text, refused unless check(value)."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if kind is int else 'a number'}; expected "
+                f"{expected}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"got {text}, expected {expected}")
+        return value
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, "an integer >= 1")
+non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
+positive_float = _number(float, lambda v: 0 < v < float("inf"), "a number > 0")
 
 
 def _percent(x):
@@ -31,11 +58,12 @@ def _percent(x):
 
 
 def format_epoch(logs, epochs):
-    parts = [f"epoch {logs['epoch']:>{len(str(epochs))}}/{epochs}", f"loss {logs['loss']:.4f}"]
+    parts = [f"epoch {logs['epoch']:>{len(str(epochs))}}/{epochs}",
+             f"loss {format_loss(logs['loss'])}"]
     if logs.get("accuracy") is not None:
         parts.append(f"acc {_percent(logs['accuracy'])}")
     if logs.get("val_loss") is not None:
-        parts.append(f"val_loss {logs['val_loss']:.4f}")
+        parts.append(f"val_loss {format_loss(logs['val_loss'])}")
     if logs.get("val_accuracy") is not None:
         parts.append(f"val_acc {_percent(logs['val_accuracy'])}")
     if logs.get("lr") is not None:
@@ -72,21 +100,22 @@ def cmd_train(args):
         return cmd_list()
     options = recipes.Options(data=args.data, epochs=args.epochs, lr=args.lr,
                               batch_size=args.batch_size, optimizer=args.optimizer,
-                              seed=args.seed)
+                              seed=args.seed, target=args.target)
     name = args.recipe or (None if args.resume else recipes.DEFAULT)
     print(f"nnlab train {name or '(the recipe of ' + args.resume + ')'}", flush=True)
     result = run_recipe(name, options, run_dir=args.out, resume=args.resume,
                         progress=False if args.no_progress else None, callbacks=[PrintEpochs()],
-                        diagnostics_every=args.diagnostics_every)
+                        diagnostics_every=args.diagnostics_every,
+                        note=lambda line: print(line, flush=True))
     held = result.held_out
     if held.get("accuracy") is not None:
         correct = round(held["accuracy"] * held["samples"])
         print(f"held-out accuracy: {_percent(held['accuracy'])} ({correct}/{held['samples']}),"
-              f" loss {held['loss']:.4f}")
+              f" loss {format_loss(held['loss'])}")
     else:
-        print(f"held-out loss: {held['loss']:.4f}")
+        print(f"held-out loss: {format_loss(held['loss'])}")
     if held.get("bits_per_char") is not None:
-        print(f"held-out loss per character: {held['loss']:.4f} nats = "
+        print(f"held-out loss per character: {format_loss(held['loss'])} nats = "
               f"{held['bits_per_char']:.4f} bits ({held['samples']} characters)")
     for line in result.lines:
         print(line)
@@ -182,6 +211,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="nnlab", description="nnlab: a deep-learning framework on NumPy with PyTorch's "
         "interface. `nnlab train` trains an MLP on handwritten digits.")
+    parser.add_argument("--version", action="version", version=f"nnlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{train,sample,report,lab}")
 
     train = sub.add_parser("train", help="train a recipe (default: mlp-digits)",
@@ -190,22 +220,26 @@ def build_parser():
     train.add_argument("recipe", nargs="?", choices=recipes.names(), metavar="RECIPE",
                        help=f"one of {', '.join(recipes.names())} (default: {recipes.DEFAULT})")
     train.add_argument("--list", action="store_true", help="list the recipes and exit")
-    train.add_argument("--data", metavar="DIR",
-                       help="data folder (mlp-mnist, lenet-mnist: the MNIST IDX files; "
-                       "char-lstm: tinyshakespeare/input.txt, the folder or its parent)")
-    train.add_argument("--epochs", type=int, metavar="N",
-                       help="epochs in total (a resumed run continues up to N)")
-    train.add_argument("--lr", type=float, metavar="LR", help="learning rate")
-    train.add_argument("--batch-size", type=int, metavar="B", help="training batch size")
+    train.add_argument("--data", metavar="PATH", help=data_help(recipes.names()))
+    train.add_argument("--target", metavar="COLUMN",
+                       help="classifier, regressor: the target column of a CSV / TSV file, by "
+                       "name or 0-based index (default: the last column), or the label array "
+                       "of an NPZ file (default: y)")
+    train.add_argument("--epochs", type=positive_int, metavar="N",
+                       help="epochs in total (with --resume: continue to N; another N than "
+                       "the run's re-plans the rest of its learning-rate schedule to end at N)")
+    train.add_argument("--lr", type=positive_float, metavar="LR", help="learning rate")
+    train.add_argument("--batch-size", type=positive_int, metavar="B",
+                       help="training batch size")
     train.add_argument("--optimizer", choices=recipes.OPTIMIZERS)
-    train.add_argument("--seed", type=int, metavar="S",
+    train.add_argument("--seed", type=non_negative_int, metavar="S",
                        help="seed of the initialisation, shuffling and dropout")
     train.add_argument("--out", metavar="RUN_DIR",
-                       help="run directory (default: runs/<recipe>-<timestamp>)")
+                       help="run directory, new or empty (default: runs/<recipe>-<timestamp>)")
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="continue from a checkpoint (e.g. RUN_DIR/last.npz)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--diagnostics-every", type=int, default=50, metavar="N",
+    train.add_argument("--diagnostics-every", type=non_negative_int, default=50, metavar="N",
                        help="steps between diagnostics records (0: off; default 50)")
     train.set_defaults(func=cmd_train)
 
@@ -213,14 +247,15 @@ def build_parser():
                             description="Load a run's model (best.npz, else last.npz) and "
                             "vocabulary and print the prompt and LENGTH generated characters.")
     sample.add_argument("run_dir", metavar="RUN_DIR")
-    sample.add_argument("--length", type=int, default=500, metavar="N",
+    sample.add_argument("--length", type=positive_int, default=500, metavar="N",
                         help="characters to generate (default 500)")
     sample.add_argument("--temperature", type=float, default=1.0, metavar="T",
                         help="divides the logits before the softmax; 0 (or <= 1e-6): greedy "
                         "argmax (default 1)")
     sample.add_argument("--prompt", default="", metavar="TEXT",
                         help="text to start from (default: a newline, not printed)")
-    sample.add_argument("--seed", type=int, metavar="S", help="seed of the sampling")
+    sample.add_argument("--seed", type=non_negative_int, metavar="S",
+                        help="seed of the sampling")
     sample.add_argument("--checkpoint", metavar="NPZ",
                         help="weights to load (default: RUN_DIR/best.npz, else last.npz)")
     sample.set_defaults(func=cmd_sample)
@@ -245,7 +280,7 @@ def build_parser():
     pvr.add_argument("--lr", type=float, metavar="LR", help="SGD learning rate (default 0.05)")
     pvr.add_argument("--no-batch-norm", action="store_true",
                      help="replace every BatchNorm2d by the identity")
-    pvr.add_argument("--seed", type=int, metavar="S", help="default 0")
+    pvr.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
     pvr.add_argument("--out", metavar="DIR", help="write plain_vs_residual.png there")
     pvr.set_defaults(func=cmd_lab_plain_vs_residual)
     att = experiments.add_parser(
@@ -257,7 +292,7 @@ def build_parser():
                      help="key dimensions d_k (default: 16 32 ... 1024)")
     att.add_argument("--n", type=int, metavar="N", help="number of keys (default 256)")
     att.add_argument("--queries", type=int, metavar="Q", help="number of queries (default 128)")
-    att.add_argument("--seed", type=int, metavar="S", help="default 0")
+    att.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
     att.add_argument("--out", metavar="DIR", help="write attention_scale.png there")
     att.set_defaults(func=cmd_lab_attention_scale)
     rnn = experiments.add_parser(
@@ -279,7 +314,7 @@ def build_parser():
                      help="SGD steps of the clipping runs (default 100)")
     rnn.add_argument("--clip-lr", type=float, metavar="LR",
                      help="SGD learning rate of the clipping runs (default 0.1)")
-    rnn.add_argument("--seed", type=int, metavar="S", help="default 0")
+    rnn.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
     rnn.add_argument("--out", metavar="DIR", help="write rnn_gradients.png there")
     rnn.set_defaults(func=cmd_lab_rnn_gradients)
     return parser
@@ -294,7 +329,10 @@ def main(argv=None):
     parallel.keep_freed_memory()
     try:
         return args.func(args)
-    except (NonFiniteError, CheckpointError, FileNotFoundError, ValueError) as e:
+    except RunRefused as e:  # a usage error, refused before anything was written
+        print(f"nnlab {args.command}: error: {e.message(FLAGS, sep=' ')}", file=sys.stderr)
+        return 2
+    except (NonFiniteError, CheckpointError, FileNotFoundError, ImportError, ValueError) as e:
         print(f"nnlab {args.command}: error: {e}", file=sys.stderr)
         if getattr(e, "report", None):
             print(f"report (up to the error): {e.report}", file=sys.stderr)

@@ -1,5 +1,7 @@
 """Checkpoint files: round trip, exact resume, corrupt and truncated files, atomic writes."""
+import io as io_
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -118,8 +120,19 @@ def test_resume_with_an_int_seeded_loader(tmp_path):
         np.testing.assert_array_equal(got[k], v)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
-def test_corrupt_or_truncated_file_is_a_clear_error_and_nothing_changes(tmp_path, damage):
+@pytest.mark.parametrize("damage, error, message", [
+    ("truncate", ckpt.CheckpointError, r"c\.npz is truncated or corrupt"),
+    ("flip", ckpt.CheckpointError, r"c\.npz is truncated or corrupt"),
+    ("empty", ckpt.CheckpointError, r"c\.npz is truncated or corrupt"),
+    ("garbage", ckpt.NotACheckpointError, r"c\.npz is not an nnlab checkpoint \(\.npz\): it "
+                                          r"starts with b'this is not a ch'"),
+    ("pickle", ckpt.NotACheckpointError, r"c\.npz is not an nnlab checkpoint \(\.npz\): it "
+                                         r"starts with b'\\x80\\x04"),
+    ("other npz", ckpt.NotACheckpointError, r"c\.npz is not an nnlab checkpoint \(\.npz\): a "
+                                            r"zip archive of 1 arrays without nnlab's __meta__"),
+])
+def test_corrupt_or_truncated_file_is_a_clear_error_and_nothing_changes(tmp_path, damage,
+                                                                        error, message):
     model, opt, loader = trained()
     path = tmp_path / "c.npz"
     train.save_checkpoint(path, model, opt, loader=loader)
@@ -133,6 +146,12 @@ def test_corrupt_or_truncated_file_is_a_clear_error_and_nothing_changes(tmp_path
         data = bytes(data)
     elif damage == "garbage":
         data = b"this is not a checkpoint at all"
+    elif damage == "pickle":
+        data = pickle.dumps({"model": [1, 2]}, protocol=4)
+    elif damage == "other npz":
+        buffer = io_.BytesIO()
+        np.savez(buffer, weights=np.zeros(3))
+        data = buffer.getvalue()
     else:
         data = b""
     path.write_bytes(data)
@@ -140,7 +159,7 @@ def test_corrupt_or_truncated_file_is_a_clear_error_and_nothing_changes(tmp_path
     model2 = tiny_model(seed=3, dropout=0.2)
     opt2 = optim.Adam(model2.parameters(), lr=0.01)
     before, rng = params(model2), nnlab.get_rng_state()
-    with pytest.raises(train.CheckpointError, match=r"c\.npz is truncated or corrupt"):
+    with pytest.raises(error, match=message):
         train.load_checkpoint(path, model2, opt2, loader=loader)
     assert path.read_bytes() == data                    # the file is left as it was
     for k, v in before.items():
@@ -160,6 +179,21 @@ def test_a_checkpoint_of_another_model_is_an_error_before_any_change(tmp_path):
         np.testing.assert_array_equal(params(other)[k], v)
     with pytest.raises(train.CheckpointError, match="no such file"):
         train.load_checkpoint(tmp_path / "missing.npz", model)
+
+
+def test_a_checkpoint_of_another_optimizer_is_an_error_before_any_change(tmp_path):
+    model = tiny_model()
+    sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    path = train.save_checkpoint(tmp_path / "c.npz", model, sgd)
+    other = tiny_model(seed=1)
+    adam = optim.Adam(other.parameters(), lr=0.1)
+    before = params(other)
+    with pytest.raises(train.CheckpointError, match=r"c\.npz holds the state of another "
+                       r"optimizer: its settings are \[.*'momentum'.*\], this Adam's are "
+                       r"\[.*'amsgrad'"):
+        train.load_checkpoint(path, other, adam)
+    for k, v in before.items():
+        np.testing.assert_array_equal(params(other)[k], v)
 
 
 def test_a_failure_mid_write_leaves_the_old_file(tmp_path, monkeypatch):

@@ -6,7 +6,13 @@ import nnlab
 from nnlab import nn, optim, train
 from nnlab.autograd import Function
 from nnlab.data import DataLoader, TensorDataset
-from nnlab.train.diagnostics import Diagnostics, activation_stats, layer_groups
+from nnlab.train.diagnostics import (
+    Diagnostics,
+    activation_stats,
+    clamps_to_zero,
+    dead_fraction,
+    layer_groups,
+)
 from tests.train.common import tiny_setup
 
 
@@ -14,13 +20,74 @@ def one_batch_loader(x, y):
     return DataLoader(TensorDataset(nnlab.tensor(x), nnlab.tensor(y)), batch_size=len(x))
 
 
-def test_activation_stats_and_dead_units():
+def test_activation_stats_and_dead_fraction():
     out = np.array([[1.0, -1.0, 0.0], [3.0, -2.0, 0.0]])
     stats = activation_stats(out)
-    assert stats["act_mean"] == pytest.approx(out.mean())
-    assert stats["act_std"] == pytest.approx(out.std())
-    assert stats["dead_fraction"] == pytest.approx(2 / 3)    # units 1 and 2 never positive
-    assert activation_stats(np.ones((1, 4, 2, 2)))["dead_fraction"] == 0.0
+    assert stats == {"act_mean": pytest.approx(out.mean()), "act_std": pytest.approx(out.std())}
+    relu = np.maximum(out, 0)
+    assert dead_fraction(relu) == pytest.approx(2 / 3)       # units 1 and 2 always 0
+    assert dead_fraction(np.array([[0.0, 6.0], [0.0, 0.0]])) == 0.5
+    assert dead_fraction(np.ones((1, 4, 2, 2))) == 0.0
+
+
+def test_only_activations_that_clamp_to_zero_can_have_dead_units():
+    counted = [nn.ReLU(), nn.ReLU(inplace=True), nn.Hardtanh(0.0, 6.0)]   # ReLU6
+    not_counted = [nn.Hardtanh(), nn.LeakyReLU(), nn.PReLU(), nn.ELU(), nn.GELU(), nn.SiLU(),
+                   nn.Softplus(), nn.Sigmoid(), nn.Tanh(), nn.Linear(2, 2)]
+    assert all(clamps_to_zero(m) for m in counted)
+    assert not any(clamps_to_zero(m) for m in not_counted)
+
+
+def diagnose(model, x):
+    """The layers part of a diagnostics record of one forward pass of `model` on `x`."""
+    diag = Diagnostics(model, every=1)
+    diag.begin(1, 1)
+    model(nnlab.tensor(x))
+    diag.end_forward()
+    assert all(not m._forward_hooks for m in model.modules())
+    return diag._record["layers"]
+
+
+def linear(w, b):
+    layer = nn.Linear(*np.shape(w)[::-1])
+    layer.load_state_dict({"weight": np.array(w, np.float32), "bias": np.array(b, np.float32)})
+    return layer
+
+
+def test_dead_units_are_counted_only_where_a_zero_clamp_follows_and_name_it():
+    # pre-activations of layer 0 on x = [[1], [-1]]: unit 0 (w 1, b -5) is <= 0 for both
+    # samples (dead), unit 1 (w 1, b 0) is positive for one, unit 2 (w 0, b 0) is 0 for both
+    x = [[1.0], [-1.0]]
+    first = [[1.0], [1.0], [0.0]], [-5.0, 0.0, 0.0]
+    for act, name in [(nn.ReLU(), "ReLU"), (nn.ReLU(inplace=True), "ReLU"),
+                      (nn.Hardtanh(0.0, 6.0), "Hardtanh")]:
+        model = nn.Sequential(linear(*first), act, linear([[1.0, 1.0, 1.0]], [-1.0]))
+        layers = diagnose(model, x)
+        assert layers["0"]["dead_fraction"] == pytest.approx(2 / 3)
+        assert layers["0"]["dead_activation"] == f"1 ({name})"
+        assert "dead_fraction" not in layers["2"] and "dead_activation" not in layers["2"]
+        assert list(layers) == ["0", "2"]
+    for act in (nn.LeakyReLU(), nn.Tanh(), nn.Hardtanh()):
+        layers = diagnose(nn.Sequential(linear(*first), act, linear([[1.0] * 3], [0.0])), x)
+        assert not any("dead_fraction" in r for r in layers.values())
+
+
+def test_an_activation_fed_by_no_layer_gets_a_record_of_its_own():
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = linear([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.relu(self.fc(x)) - x)      # second call: fed by a sum
+
+    layers = diagnose(Residual(), [[1.0, -2.0], [3.0, -1.0]])
+    # relu(fc(x)) = [[1, 0], [3, 0]]; minus x: [[0, 2], [0, 1]]: unit 0 always 0
+    assert layers["fc"]["dead_fraction"] == 0.5 and layers["fc"]["dead_activation"] == \
+        "relu (ReLU)"
+    assert layers["relu"] == {"type": "ReLU", "dead_fraction": 0.5,
+                              "dead_activation": "relu (ReLU)"}
 
 
 def test_step_record_on_a_hand_computed_case():
@@ -44,9 +111,10 @@ def test_step_record_on_a_hand_computed_case():
     layer0 = record["layers"]["0"]
     pre = x @ w0.T - 100.0
     assert layer0["type"] == "Linear" and layer0["dead_fraction"] == 1.0
+    assert layer0["dead_activation"] == "1 (ReLU)"
     assert layer0["act_mean"] == pytest.approx(pre.mean(), rel=1e-6)
     assert layer0["act_std"] == pytest.approx(pre.std(), rel=1e-5)
-    assert record["layers"]["2"]["dead_fraction"] == 0.5     # logits 0.3 > 0, -0.2 <= 0
+    assert "dead_fraction" not in record["layers"]["2"]      # the output layer: no ReLU after
 
     # the logits are the bias alone: softmax(b) - onehot(y), averaged over the batch
     b = np.array([0.3, -0.2])

@@ -1,5 +1,6 @@
 """The run report: PNGs and index.html."""
 import json
+import os
 
 import pytest
 
@@ -65,3 +66,33 @@ def test_a_failed_png_write_leaves_the_old_plot(tmp_path, monkeypatch):
         train.write_report(tmp_path)
     assert (tmp_path / "loss.png").read_bytes() == b"old"
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_dead_units_are_plotted_per_activation_with_its_name(tmp_path, monkeypatch):
+    layers = [{"0": {"type": "Linear", "dead_fraction": 0.25, "dead_activation": "1 (ReLU)"},
+               "2": {"type": "Linear", "dead_fraction": 0.5},    # names no activation: left out
+               "relu": {"type": "ReLU", "dead_fraction": 0.1, "dead_activation": "relu (ReLU)"}},
+              {"0": {"type": "Linear", "dead_fraction": 0.75, "dead_activation": "1 (ReLU)"},
+               "2": {"type": "Linear", "act_std": 1.0}}]
+    steps = [{"step": s, "layers": r, "params": {}} for s, r in zip((1, 51), layers)]
+    assert report.dead_unit_series(steps) == {"1 (ReLU) after 0": ([1, 51], [0.25, 0.75]),
+                                              "relu (ReLU)": ([1], [0.1])}
+    legends = {}
+    save = report._save
+
+    def keep_labels(fig, ax, path):
+        legends[os.path.basename(path)] = ax.get_legend_handles_labels()[1]
+        save(fig, ax, path)
+
+    monkeypatch.setattr(report, "_save", keep_labels)
+    assert "dead_units" in report.write_plots(str(tmp_path), [], steps)
+    assert legends["dead_units.png"] == ["1 (ReLU) after 0", "relu (ReLU)"]
+    assert (tmp_path / "dead_units.png").read_bytes().startswith(PNG)
+
+
+def test_very_large_losses_show_in_scientific_notation(tmp_path):
+    lines = [{"kind": "epoch", "epoch": 1, "loss": 3.2e8, "val_loss": 0.5}]
+    (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in lines))
+    train.write_report(tmp_path)
+    html = (tmp_path / "index.html").read_text()
+    assert "3.2e+08" in html and "320000000" not in html

@@ -134,14 +134,19 @@ def _walk(roots, targets, retain_graph, create_graph, accumulate):
                 xp = get_array_module(next(g for g in grads if g is not None)._data)
                 grads = [g if g is not None else Tensor._make(xp.zeros(shape, dtype))
                          for g, (shape, dtype) in zip(grads, node._output_meta)]
-            in_grads = node._backward(grads)
+            if grad_mode._anomaly:  # ops run by this backward are named after the node
+                with grad_mode.anomaly_scope(None, None, _backward_scope(node)):
+                    in_grads = node._backward(grads)
+            else:
+                in_grads = node._backward(grads)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if len(in_grads) > len(node._edges):
                 raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, but "
                                    f"its forward took {len(node._edges)} arguments")
             if grad_mode._anomaly:
-                _check_finite(node.name(), "backward", in_grads, getattr(node, "_trace", None))
+                _check_finite(node.name(), "backward", in_grads, getattr(node, "_trace", None),
+                              getattr(node, "_scope", None))
             if not retain_graph:
                 node._release()
             for edge, g in zip(node._edges, in_grads):
@@ -301,3 +306,10 @@ def _nodes_leading_to(roots, target_keys):
 
 def _n_outputs(node):
     return len(node._output_meta) if hasattr(node, "_output_meta") else 1
+
+
+def _backward_scope(node):
+    """Anomaly mode's phrase for the ops a node's backward runs: 'in layers.2 (Linear),
+    during AffineBackward' (the layer where the node was made, when it was recorded)."""
+    scope = getattr(node, "_scope", None)
+    return f"{scope}, during {node.name()}" if scope else f"during {node.name()}"

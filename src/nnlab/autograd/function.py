@@ -129,7 +129,7 @@ class Function:
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if grad_mode._anomaly:
-            _check_finite(cls.__name__, "forward", outs, None)
+            _check_finite(cls.__name__, "forward", outs, None, grad_mode.current_scope())
         results = [_wrap(o) for o in outs]
         if cls.is_view:
             _mark_views(cls, args, results, single)
@@ -157,6 +157,7 @@ class Function:
         self._hooks = None
         if grad_mode._anomaly:
             self._trace = "".join(traceback.format_stack()[:-3])
+            self._scope = grad_mode.current_scope()
         if len(outs) > 1:
             self._output_meta = tuple((o.shape, o.dtype) for o in outs)
         skip = self._non_differentiable
@@ -216,9 +217,10 @@ def _resolve_saved(items, args, outs, results):
     return tuple(saved)
 
 
-def _check_finite(op, phase, arrays, trace):
+def _check_finite(op, phase, arrays, trace, scope=None):
     """Anomaly mode: a forward that gives NaN, or a backward that gives NaN or Inf, raises
-    (a forward may give Inf on purpose: log(0), a -inf attention mask)."""
+    (a forward may give Inf on purpose: log(0), a -inf attention mask), naming the op, the
+    scope it ran in (the layer: 'in layers.2 (Linear)'), and the stack that created it."""
     what = "NaN" if phase == "forward" else "NaN or Inf"
     for a in arrays:
         if a is None:
@@ -229,5 +231,6 @@ def _check_finite(op, phase, arrays, trace):
         xp = get_array_module(data)
         if (xp.isnan(data) if phase == "forward" else ~xp.isfinite(data)).any():
             where = f"\nThe op was created at:\n{trace}" if trace else ""
+            op = f"{op} ({scope})" if scope else op
             raise RuntimeError(f"anomaly: {op} returned {what} values in its {phase} "
                                f"pass{where}")

@@ -1,4 +1,5 @@
-"""Grad mode and anomaly mode: the autograd floor's only global switches."""
+"""Grad mode and anomaly mode: the autograd floor's only global switches (and, while
+anomaly mode is on, the stack of module scopes that names the layer of an anomaly)."""
 import contextlib
 
 _enabled = True
@@ -141,8 +142,8 @@ class set_detect_anomaly(contextlib.ContextDecorator):
 
 class detect_anomaly(_Switch):
     """The first op whose forward yields NaN, or whose backward yields NaN/Inf, raises,
-    naming the op and the line that created it. Slow (it keeps a stack trace per op): for
-    debugging."""
+    naming the op, the module it ran in ('Affine (in layers.2 (Linear))') and the line that
+    created it. Slow (it keeps a stack trace per op): for debugging."""
 
     def __enter__(self):
         self.prev = _anomaly
@@ -150,3 +151,26 @@ class detect_anomaly(_Switch):
 
     def __exit__(self, *exc):
         _set_anomaly(self.prev)
+
+
+# -- anomaly mode's scopes ------------------------------------------------------------------
+# While anomaly mode is on, each Module call pushes (module, qualified name, phrase) here
+# (nn/hooks.py), and the engine pushes (None, None, phrase) around a node's backward; every
+# graph node made meanwhile keeps the innermost phrase ("in layers.2 (Linear)"), which the
+# anomaly error quotes. Nothing is pushed while anomaly mode is off.
+_scopes = []
+
+
+def current_scope():
+    """The innermost scope's phrase ('in layers.2 (Linear)'), or None outside every scope."""
+    return _scopes[-1][2] if _scopes else None
+
+
+@contextlib.contextmanager
+def anomaly_scope(owner, path, phrase):
+    """Push (owner, path, phrase) on the scope stack for the body of the `with`."""
+    _scopes.append((owner, path, phrase))
+    try:
+        yield
+    finally:
+        _scopes.pop()

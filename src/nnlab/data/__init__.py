@@ -1,8 +1,10 @@
 """Floor 5: data. Map-style datasets, the samplers and the `DataLoader` that batches them,
-and the readers and synthetic sets in `datasets`."""
+the readers and synthetic sets in `datasets`, and a user's own files: `CSVDataset` (CSV,
+TSV, NPZ) and `ImageFolder` (class folders of images, with Pillow)."""
 from . import datasets
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .image_folder import ImageFolder
 from .sampler import (
                       BatchSampler,
                       RandomSampler,
@@ -11,8 +13,9 @@ from .sampler import (
                       SubsetRandomSampler,
                       WeightedRandomSampler,
 )
+from .tabular import CSVDataset
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "datasets", "default_collate", "default_convert",
-           "random_split"]
+__all__ = ["BatchSampler", "CSVDataset", "ConcatDataset", "DataLoader", "Dataset", "ImageFolder",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "WeightedRandomSampler", "datasets", "default_collate",
+           "default_convert", "random_split"]

@@ -15,6 +15,7 @@ itself from one chunk to the next, so that `fit` can train it on `StreamLoader` 
 from dataclasses import dataclass
 
 from .. import nn
+from ..autograd.tensor import Tensor
 
 
 @dataclass
@@ -60,13 +61,25 @@ class StreamingCharLSTM(CharLSTM):
     (B T, V). The initial state is the one the previous chunk left in the same mode
     (training and evaluation keep one each), detached so that backpropagation stops at the
     chunk's start; zeros where start == 0 (the streams' beginning) or the batch changed.
-    `carried` holds that state (run-time state, neither parameter nor buffer: a checkpoint
-    does not keep it, so a resumed run starts its first chunk from zeros). Its state_dict
-    is CharLSTM's."""
+    `carried` holds that state (run-time state, neither parameter nor buffer, so the
+    state_dict is CharLSTM's); `stream_state` / `load_stream_state` give and restore the
+    training one, for a checkpoint to carry (the char-lstm recipe's callback does)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.carried = {}
+
+    def stream_state(self):
+        """The training state carried to the next chunk: (h, c), each (num_layers, B, H)
+        detached, or None before the first chunk."""
+        return self.carried.get(True)
+
+    def load_stream_state(self, state):
+        """Restore what `stream_state` gave (None: start the next chunk from zeros)."""
+        if state is None:
+            self.carried.pop(True, None)
+        else:
+            self.carried[True] = tuple(s if isinstance(s, Tensor) else Tensor(s) for s in state)
 
     def forward(self, idx, start):
         state = self.carried.get(self.training)

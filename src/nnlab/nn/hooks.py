@@ -3,7 +3,8 @@ and the handles that remove them (torch.utils.hooks' RemovableHandle and Backwar
 
 A module keeps its hooks in three dicts (`_forward_pre_hooks`, `_forward_hooks`,
 `_backward_hooks`) keyed by registration order; `Module.register_*_hook` add to them
-through `add_hook`, and `Module.__call__` runs `call_with_hooks` when one is non-empty.
+through `add_hook`, and `Module.__call__` runs `call_with_hooks` when one is non-empty or
+anomaly mode is on (the call then runs in an anomaly scope that names the module).
 """
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -39,7 +40,35 @@ def add_hook(hooks, hook):
 
 def call_with_hooks(module, args, kwargs):
     """module(*args, **kwargs) through its hooks: pre hooks may replace args, forward
-    hooks the output; backward hooks get identity nodes around inputs and outputs."""
+    hooks the output; backward hooks get identity nodes around inputs and outputs. In
+    anomaly mode the call runs in the module's anomaly scope (see `anomaly_scope_name`)."""
+    if grad_mode._anomaly:
+        with grad_mode.anomaly_scope(module, *anomaly_scope_name(module)):
+            return _call(module, args, kwargs)
+    return _call(module, args, kwargs)
+
+
+def anomaly_scope_name(module):
+    """(qualified name, phrase) of a module called in anomaly mode: its dotted name under
+    the outermost module being called, found below the module that called it ('layers.2';
+    '' for the outermost one, or for one not found there, which starts a tree of its own),
+    and the phrase for errors: 'in layers.2 (Linear)', or 'in Sequential' for a root."""
+    caller = next((s for s in reversed(grad_mode._scopes) if s[0] is not None), None)
+    path = ""
+    if caller is not None:
+        owner, prefix = caller[0], caller[1]
+        found = next((name for name, child in owner.named_children() if child is module),
+                     None)
+        if found is not None:
+            path = f"{prefix}.{found}" if prefix else found
+        else:
+            path = next((name for name, m in owner.named_modules(prefix=prefix)
+                         if m is module), "")
+    cls = type(module).__name__
+    return path, f"in {path} ({cls})" if path else f"in {cls}"
+
+
+def _call(module, args, kwargs):
     for hook in list(module._forward_pre_hooks.values()):
         result = hook(module, args)
         if result is not None:

@@ -23,6 +23,8 @@ import sys
 
 import numpy as np
 
+from .format import format_loss
+
 
 class Callback:
     """Base class: every hook does nothing."""
@@ -164,9 +166,32 @@ class ModelCheckpoint(Callback):
         self.tracker.best, self.best_epoch = state["best"], state["best_epoch"]
 
 
+def _closed_form_lrs(scheduler, t):
+    """The learning rates `scheduler` gives at step `t` (a real number), from its closed
+    form, leaving the scheduler as it was; None for a schedule defined only recursively."""
+    from ..optim import lr_scheduler as sched
+    by_get_lr = (sched.LambdaLR, sched.LinearInterpolationLR, sched.PowerLawLR,
+                 sched.ExponentialDecayLR, sched.WarmupCosineLR)
+    closed = getattr(scheduler, "_get_closed_form_lr", None)
+    if closed is None and not isinstance(scheduler, by_get_lr):
+        return None
+    saved = scheduler.last_epoch
+    scheduler.last_epoch = t
+    try:
+        return list(closed() if closed is not None else scheduler.get_lr())
+    finally:
+        scheduler.last_epoch = saved
+
+
 class LRSchedulerCallback(Callback):
     """Step a learning-rate scheduler every epoch (interval='epoch') or every optimizer step
-    (interval='step'). A ReduceLROnPlateau is stepped with the epoch's `monitor` value."""
+    (interval='step'). A ReduceLROnPlateau is stepped with the epoch's `monitor` value.
+
+    `replan(total, planned)` re-times the rest of the schedule (a resumed run given another
+    number of epochs): after it, scheduler step n is set to the schedule's closed form at
+    time tau(n), piecewise linear in n, equal to n up to the steps already taken and
+    reaching the schedule's planned end at step `total`; past its end the schedule keeps
+    its final learning rate."""
 
     order = -10
 
@@ -180,10 +205,11 @@ class LRSchedulerCallback(Callback):
         if self.on_plateau and interval != "epoch":
             raise ValueError("LRSchedulerCallback: ReduceLROnPlateau is stepped once per epoch "
                              "(interval='epoch') with the monitored metric")
+        self.knots, self.count = None, 0   # the re-timed plan: [[step n, time tau], ...]
 
     def on_batch_end(self, trainer, batch, logs):
         if self.interval == "step":
-            self.scheduler.step()
+            self._step()
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.interval != "epoch":
@@ -192,7 +218,50 @@ class LRSchedulerCallback(Callback):
             self.scheduler.step(_monitored(logs, self.monitor,
                                            "LRSchedulerCallback(ReduceLROnPlateau)"))
         else:
+            self._step()
+
+    def _step(self):
+        if self.knots is None:
             self.scheduler.step()
+            return
+        self.count += 1
+        self.scheduler.step(self.time(self.count))
+
+    def time(self, n):
+        """The schedule's time at scheduler step n (n itself unless re-planned)."""
+        if self.knots is None:
+            return n
+        steps, times = zip(*self.knots)
+        return float(np.interp(n, steps, times))
+
+    def lrs_at(self, n):
+        """The learning rates the (re-planned) schedule gives at scheduler step n, or None
+        for a schedule without a closed form."""
+        return _closed_form_lrs(self.scheduler, self.time(n))
+
+    def replan(self, total, planned):
+        """Re-time what remains of the schedule to end at scheduler step `total` instead of
+        where it was planned to (`planned`: its last step as built; ignored once
+        re-planned, the plan knows). Returns (taken, end): the steps taken so far and the
+        schedule time at which it ends. A ValueError for schedules without a closed form."""
+        if self.on_plateau or _closed_form_lrs(self.scheduler, 0) is None:
+            raise ValueError(f"LRSchedulerCallback: {type(self.scheduler).__name__} has no "
+                             "closed form in its step, so its plan cannot be re-timed")
+        if self.knots is None:
+            self.count = int(self.scheduler.last_epoch)
+            self.knots = [[0, 0.0], [int(planned), float(planned)]]
+        taken, now, end = self.count, self.time(self.count), self.knots[-1][1]
+        if not total > taken:
+            raise ValueError(f"LRSchedulerCallback.replan: total={total}, expected more than "
+                             f"the {taken} steps taken")
+        self.knots = [k for k in self.knots if k[0] < taken] + [[taken, now], [int(total), end]]
+        return taken, end
+
+    def state_dict(self):
+        return {"knots": self.knots, "count": self.count}
+
+    def load_state_dict(self, state):
+        self.knots, self.count = state.get("knots"), state.get("count", 0)
 
 
 class GradientClipping(Callback):
@@ -241,7 +310,7 @@ class ProgressBar(Callback):
     def on_batch_end(self, trainer, batch, logs):
         if self.bar.disable:
             return
-        postfix = {"loss": f"{logs['loss']:.4f}"}
+        postfix = {"loss": format_loss(logs["loss"])}
         if logs.get("accuracy") is not None:
             postfix["acc"] = f"{logs['accuracy']:.3f}"
         self.bar.set_postfix(postfix, refresh=False)

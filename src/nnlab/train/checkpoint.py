@@ -20,7 +20,9 @@ objects where keys are strings, with tagged objects for what JSON lacks:
 Writes are atomic (`nnlab.utils.io.atomic_write`): the file is written to a temporary file
 in the same folder, flushed and fsynced, then renamed over the target with `os.replace`; a
 failure part way leaves the old file as it was. A truncated or corrupt file raises
-`CheckpointError` naming it, before anything (model, optimizer, RNG) is changed.
+`CheckpointError` naming it, before anything (model, optimizer, RNG) is changed; a file that
+is no nnlab checkpoint at all (text, a pickle, another program's .npz) raises its subclass
+`NotACheckpointError`.
 """
 import json
 import math
@@ -41,6 +43,14 @@ _TAGS = ("__array__", "__tensor__", "__scalar__", "__tuple__", "__dict__", "__fl
 
 class CheckpointError(RuntimeError):
     """A checkpoint file that cannot be read or does not fit what it is loaded into."""
+
+
+class NotACheckpointError(CheckpointError):
+    """A file that is not an nnlab checkpoint at all (not a zip archive, or one without
+    nnlab's metadata), as opposed to a damaged one."""
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 # -- encoding nested state as JSON plus arrays -------------------------------------------------
@@ -191,14 +201,37 @@ class Checkpoint:
         self.extra = _decode(meta["extra"], arrays)
 
 
+def _not_a_checkpoint(path, why):
+    return NotACheckpointError(f"{path} is not an nnlab checkpoint (.npz): {why}; expected a "
+                               "file written by nnlab train, ModelCheckpoint or "
+                               "save_checkpoint (such as RUN_DIR/last.npz)")
+
+
 def read_checkpoint(path):
-    """Read and check a checkpoint file without applying it; raises CheckpointError."""
+    """Read and check a checkpoint file without applying it; raises CheckpointError
+    (NotACheckpointError for a file that is no nnlab checkpoint at all)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path}: no such file")
     try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise CheckpointError(f"checkpoint {path} cannot be read ({e})") from e
+    if head and not head.startswith(_ZIP_MAGIC):
+        raise _not_a_checkpoint(path, f"it starts with {head!r}, not as a zip archive does "
+                                "(b'PK\\x03\\x04')")
+    try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, TypeError, OSError,
+            EOFError) as e:
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt and was not loaded "
+                              f"({type(e).__name__}: {e})") from e
+    if "__meta__" not in arrays:
+        raise _not_a_checkpoint(path, f"a zip archive of {len(arrays)} arrays without nnlab's "
+                                "__meta__ entry")
+    try:
         meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError(f"no {FORMAT!r} metadata")
@@ -206,8 +239,7 @@ def read_checkpoint(path):
             raise ValueError(f"format version {meta.get('version')}, this nnlab reads "
                              f"version {VERSION}")
         return Checkpoint(path, meta, arrays)
-    except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, TypeError, OSError,
-            EOFError, UnicodeDecodeError) as e:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"checkpoint {path} is truncated or corrupt and was not loaded "
                               f"({type(e).__name__}: {e})") from e
 
@@ -236,6 +268,15 @@ def _check_optimizer(ckpt, optimizer):
     if saved != own:
         raise CheckpointError(f"checkpoint {ckpt.path}: its optimizer has parameter groups "
                               f"of sizes {saved}, this {type(optimizer).__name__} has {own}")
+    # another optimizer's settings (SGD's momentum where Adam wants amsgrad) would load and
+    # then fail at the first step; the settings' names tell the optimizers apart
+    ignored = {"params", "initial_lr"}
+    saved_keys = sorted(set(state["param_groups"][0]) - ignored) if saved else []
+    own_keys = sorted(set(optimizer.param_groups[0]) - ignored) if own else []
+    if saved_keys != own_keys:
+        raise CheckpointError(f"checkpoint {ckpt.path} holds the state of another optimizer: "
+                              f"its settings are {saved_keys}, this "
+                              f"{type(optimizer).__name__}'s are {own_keys}")
 
 
 def load_checkpoint(path, model=None, optimizer=None, schedulers=None, loader=None,

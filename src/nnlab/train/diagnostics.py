@@ -4,12 +4,26 @@ Every `every` steps (steps 1, every + 1, 2 * every + 1, ...) `Diagnostics` recor
 
     per layer (each module that owns parameters, seen through a forward hook)
         act_mean, act_std   mean and standard deviation of the layer's output
-        dead_fraction       fraction of output units never positive over the batch
-                            (for a Linear before a ReLU: the ReLU units that are dead)
+        dead_fraction       only when the layer's output goes straight into a zero-clamping
+                            activation: the fraction of that activation's units that output
+                            exactly 0 for every sample of the batch
+        dead_activation     which activation dead_fraction counts: 'layers.1 (ReLU)'
+    per zero-clamping activation whose input is no layer's output (ResNet's relu after the
+    residual sum), a record of its own under its name: type, dead_fraction, dead_activation
+    (a module called several times in one forward pass is recorded at its last call)
     per parameter (with the name of its layer)
         grad_norm           ||g||_2 of its gradient (before any clipping)
         weight_norm         ||w||_2 before the optimizer step
         update_ratio        ||w_after - w_before||_2 / ||w_before||_2 (None when w = 0)
+
+A dead unit outputs 0, with zero slope, for every input of the batch, so no gradient
+reaches the weights that feed it. Only activations that clamp to exactly 0 can do that:
+ReLU, and Hardtanh with min_val = 0 (ReLU6 is Hardtanh(0, 6)); these are the zero-clamping
+activation modules counted. LeakyReLU, PReLU, ELU, GELU, SiLU and Softplus keep a non-zero
+slope and never die; Sigmoid, Tanh and Hardtanh(-1, 1) saturate at non-zero values
+(saturation, not death); a Linear with no activation after it (an output layer) has no dead
+units; activations applied as functions (F.relu) are not seen. A unit is one position of a
+sample's output: a feature, or a channel at one pixel.
 
 Hooks are registered for the diagnostic step's forward pass only, so the other steps pay
 nothing. `NonFiniteError` and the `find_nonfinite_*` helpers locate a NaN or Inf.
@@ -21,6 +35,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
+from ..nn.activation import Hardtanh, ReLU
 
 
 class NonFiniteError(RuntimeError):
@@ -42,16 +57,25 @@ def _norm(a):
 
 
 def activation_stats(output):
-    """{'act_mean', 'act_std', 'dead_fraction'} of a layer's output array (N, ...), N >= 1:
-    a unit is one position of a sample's output; it is dead if it is <= 0 for every sample."""
-    xp = get_array_module(output)
+    """{'act_mean', 'act_std'} of a layer's output array (N, ...), N >= 1, in float64."""
     a = output.astype(np.float64, copy=False)
-    units = a.reshape(a.shape[0], -1)
-    alive = (units > 0).any(axis=0)
     with np.errstate(invalid="ignore", over="ignore"):
-        mean, std = float(a.mean()), float(a.std())
-    return {"act_mean": mean, "act_std": std,
-            "dead_fraction": 1.0 - float(xp.count_nonzero(alive)) / max(alive.size, 1)}
+        return {"act_mean": float(a.mean()), "act_std": float(a.std())}
+
+
+def dead_fraction(output):
+    """The fraction of an activation's units (positions of its output (N, ...), N >= 1)
+    that are exactly 0 for every one of the N samples."""
+    xp = get_array_module(output)
+    units = output.reshape(output.shape[0], -1)
+    alive = (units != 0).any(axis=0)
+    return 1.0 - float(xp.count_nonzero(alive)) / max(alive.size, 1)
+
+
+def clamps_to_zero(module):
+    """Whether `module` is a zero-clamping activation, one whose units can die (see the
+    module docstring): ReLU, or Hardtanh with min_val = 0 (ReLU6)."""
+    return isinstance(module, ReLU) or (isinstance(module, Hardtanh) and module.min_val == 0)
 
 
 def layer_groups(model):
@@ -139,7 +163,10 @@ class Diagnostics:
         self.model = model
         self.every = int(every or 0)
         self.groups = layer_groups(model)
+        self.activations = [(name or type(model).__name__, m)
+                            for name, m in model.named_modules() if clamps_to_zero(m)]
         self._handles, self._record, self._before = [], None, None
+        self._outputs = {}
 
     def due(self, step):
         return self.every > 0 and (step - 1) % self.every == 0
@@ -150,17 +177,36 @@ class Diagnostics:
         for layer, module, _ in self.groups:
             self._handles.append(module.register_forward_hook(
                 lambda mod, args, out, layer=layer: self._on_forward(layer, mod, out)))
+        for name, module in self.activations:
+            self._handles.append(module.register_forward_hook(
+                lambda mod, args, out, name=name: self._on_activation(name, mod, args, out)))
 
     def _on_forward(self, layer, module, output):
         out = output[0] if isinstance(output, tuple) else output
         if isinstance(out, Tensor) and out.dtype.kind == "f" and out.ndim > 0:
             stats = activation_stats(out._data)
             self._record["layers"][layer] = {"type": type(module).__name__, **stats}
+            self._outputs[id(out)] = (layer, out)   # the tensor kept: its id stays its own
+
+    def _on_activation(self, name, module, args, output):
+        """Count the dead units of a zero-clamping activation, in the record of the layer
+        whose output it takes, else in a record of its own."""
+        if not (args and isinstance(output, Tensor) and output.dtype.kind == "f"
+                and output.ndim > 0):
+            return
+        source = self._outputs.get(id(args[0]))
+        layers = self._record["layers"]
+        if source is not None and source[1] is args[0]:
+            record = layers[source[0]]
+        else:
+            record = layers[name] = {"type": type(module).__name__}
+        record["dead_fraction"] = dead_fraction(output._data)
+        record["dead_activation"] = f"{name} ({type(module).__name__})"
 
     def end_forward(self):
         for h in self._handles:
             h.remove()
-        self._handles = []
+        self._handles, self._outputs = [], {}
 
     def after_backward(self):
         for layer, _, params in self.groups:

@@ -9,7 +9,10 @@ callbacks.JSONLinesLogger; `metrics.csv` when there is no JSON-lines file) and
     grad_norm.png       gradient L2 norm per layer over steps (log scale)
     activation_std.png  standard deviation of each layer's output over steps
     update_ratio.png    ||delta w|| / ||w|| per layer over steps (log scale)
-    dead_units.png      fraction of never-positive output units per layer over steps
+    dead_units.png      fraction of dead units (exactly 0 for the whole batch) of each
+                        zero-clamping activation over steps, labelled with the activation
+                        and the layer feeding it (records that name no activation,
+                        written before the records did, are left out)
     index.html          the plots and the final metrics
 
 Plots are drawn on `matplotlib.figure.Figure` objects rendered by the Agg canvas, without
@@ -120,6 +123,24 @@ def _stat(key):
     return lambda record, layer: record.get("layers", {}).get(layer, {}).get(key)
 
 
+def dead_unit_series(steps):
+    """{label: (steps, dead fractions)} for every record that names its activation; the
+    label is the activation, and the layer feeding it when that is another module:
+    'layers.1 (ReLU) after layers.0'."""
+    out = {}
+    for r in steps:
+        for layer, stats in r.get("layers", {}).items():
+            v, activation = stats.get("dead_fraction"), stats.get("dead_activation")
+            if activation is None or not isinstance(v, (int, float)) or not math.isfinite(v):
+                continue
+            own = activation.rsplit(" (", 1)[0] == layer
+            xs, ys = out.setdefault(activation if own else f"{activation} after {layer}",
+                                    ([], []))
+            xs.append(r["step"])
+            ys.append(v)
+    return out
+
+
 def _figure(title, xlabel, ylabel, log=False):
     from matplotlib.figure import Figure
     fig = Figure(figsize=(6.4, 4.0), dpi=100)
@@ -187,9 +208,9 @@ def write_plots(run_dir, epochs, steps):
         "update_ratio": _step_plot(_layer_series(steps, _layer_update_ratio),
                                    "Update-to-weight ratio per layer", "||dw|| / ||w||",
                                    path("update_ratio"), log=True),
-        "dead_units": _step_plot(_layer_series(steps, _stat("dead_fraction")),
-                                 "Dead units per layer (never positive in the batch)",
-                                 "fraction", path("dead_units")),
+        "dead_units": _step_plot(dead_unit_series(steps),
+                                 "Dead units per ReLU-family activation (0 for the whole "
+                                 "batch)", "fraction of units", path("dead_units")),
     }
     return {name: out[name] for name, ok in drawn.items() if ok}
 
@@ -226,6 +247,17 @@ text-align:left}th{background:#f4f4f4}.plots{display:flex;flex-wrap:wrap;gap:12p
 .plots img{width:640px;max-width:100%;border:1px solid #eee}.error{color:#a00}pre{margin:0}"""
 
 
+def _ended_on_error(run_dir):
+    """Whether metrics.jsonl's last record is an error: a run resumed after a stop (Ctrl-C,
+    a crash) appends records after the error, and then it no longer ended on it."""
+    last = None
+    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                last = line
+    return last is not None and json.loads(last).get("kind") == "error"
+
+
 def write_report(run_dir):
     """Write the plots and index.html for `run_dir`; returns the path of index.html."""
     run_dir = os.fspath(run_dir)
@@ -238,7 +270,7 @@ def write_report(run_dir):
     title = f"nnlab run {os.path.basename(os.path.abspath(run_dir))}"
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    if errors:
+    if errors and _ended_on_error(run_dir):
         parts.append(f"<p class='error'>Training stopped: "
                      f"{html.escape(errors[-1].get('message', ''))}</p>")
     if epochs:

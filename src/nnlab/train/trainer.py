@@ -162,9 +162,11 @@ class Trainer:
         return {f"{i}:{type(c).__name__}": c.state_dict() for i, c in enumerate(self.callbacks)}
 
     def save_checkpoint(self, path):
-        """A full checkpoint of this run after `self.epoch` epochs (see checkpoint.py)."""
+        """A full checkpoint of this run after `self.epoch` epochs (see checkpoint.py); its
+        `extra` holds the History, the callbacks' states and `epochs`, the total the run was
+        training to."""
         extra = {"history": {"epochs": self.history.epochs, "steps": self.history.steps},
-                 "callbacks": self._callback_states()}
+                 "callbacks": self._callback_states(), "epochs": self.epochs}
         ckpt.save_checkpoint(path, self.model, self.optimizer, self.schedulers,
                              epoch=self.epoch, step=self.step, loader=self.train_loader,
                              extra=extra)

@@ -164,6 +164,22 @@ class RandomWindows:
             yield Tensor(windows[:, :-1]), Tensor(windows[:, 1:].reshape(-1))
 
 
+def read_text(path):
+    """The contents of the UTF-8 text file `path`, newlines made "\\n" as open() makes them;
+    a file that is not UTF-8 is a ValueError naming it and the first byte that does not
+    decode."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ValueError(f"{os.fspath(path)} is not UTF-8 text: byte {data[e.start]:#04x} at "
+                         f"offset {e.start} (line {line}) does not decode ({e.reason}); "
+                         "expected a UTF-8 text file (convert it, e.g. iconv -t utf-8)") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def find_text_file(name, subfolder, root=None, what=None):
     """The path of `name` in the first folder that has it: root, root/subfolder,
     $NNLAB_DATA/subfolder, ~/.cache/nnlab/subfolder; a FileNotFoundError naming the file
@@ -197,8 +213,7 @@ class CharCorpus:
 
     @classmethod
     def from_file(cls, path, vocab=None):
-        with open(path, encoding="utf-8") as f:
-            return cls(f.read(), vocab, path)
+        return cls(read_text(path), vocab, path)
 
     @property
     def vocab_size(self):
@@ -223,6 +238,5 @@ class TinyShakespeare(CharCorpus):
 
     def __init__(self, root=None):
         path = find_text_file(self.filename, self.subfolder, root, "TinyShakespeare")
-        with open(path, encoding="utf-8") as f:
-            super().__init__(f.read(), path=path)
+        super().__init__(read_text(path), path=path)
         self.root = os.fspath(path.parent)

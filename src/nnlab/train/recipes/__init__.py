@@ -10,6 +10,7 @@ end of this one so that it registers:
     seq2seq      seq2seq-reverse
     char_lstm    char-lstm
     gpt          gpt-shakespeare
+    tabular      classifier, regressor (your own CSV / TSV / NPZ file or image folder)
 
 A new family is a new module here and one import line at the end of this file.
 
@@ -40,6 +41,7 @@ class Options:
     batch_size: int | None = None
     optimizer: str | None = None
     seed: int | None = None
+    target: str | None = None   # classifier, regressor: the target column (name or index)
 
 
 @dataclass
@@ -154,4 +156,5 @@ from . import (  # noqa: E402
     classifiers,
     gpt,
     seq2seq,
+    tabular,
 )

@@ -36,11 +36,23 @@ class StreamSettings:
 CHAR_LSTM_STREAMS = StreamSettings()
 
 
-class _SetEpoch(Callback):
-    """Tell the training StreamLoader which epoch begins, so it continues along the text."""
+class _Streams(Callback):
+    """Tell the training StreamLoader which epoch begins, so it continues along the text
+    (its position is a function of the epoch, which the checkpoint holds), and carry the
+    model's LSTM state across chunks through checkpoints, so that a resumed run feeds its
+    first chunk the state the interrupted one would have."""
+
+    def __init__(self, model):
+        self.model = model
 
     def on_epoch_begin(self, trainer, epoch):
         trainer.train_loader.set_epoch(epoch)
+
+    def state_dict(self):
+        return {"carried": self.model.stream_state()}
+
+    def load_state_dict(self, state):
+        self.model.load_stream_state(state.get("carried"))
 
 
 @register("char-lstm", f"2-layer LSTM ({CHAR_LSTM_CONFIG.hidden_size} units) character model "
@@ -69,5 +81,5 @@ def char_lstm(options):
                   "scored_held_out": val_loader.batch_size * (val_loader.streams.shape[1] - 1),
                   "config": dataclasses.asdict(config), "streams": dataclasses.asdict(s),
                   "vocab": corpus.vocab.chars},
-                 callbacks=(_SetEpoch(), GradientClipping(s.max_norm)),
+                 callbacks=(_Streams(model), GradientClipping(s.max_norm)),
                  metrics=["accuracy", bits_per_char], after=after)

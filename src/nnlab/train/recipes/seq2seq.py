@@ -20,7 +20,7 @@ from ...data.datasets import ReverseTask
 from ...data.datasets.sequences import BOS, EOS, PAD, VOCAB_SIZE
 from ...models import Seq2Seq, Seq2SeqConfig
 from ...nn import functional as F
-from ..callbacks import Callback, GradientClipping, LRSchedulerCallback
+from ..callbacks import Callback, GradientClipping, LRSchedulerCallback, ProgressBar
 from ..metrics import token_accuracy
 from ..trainer import fit
 from . import SPLIT_SEED, Setup, make_optimizer, register
@@ -95,7 +95,8 @@ def exposure_bias(config, options, train, val, epochs):
         measure = _DecodingFigures(val)
         fit(model, sequence_loss, optimizer, train_loader, epochs=epochs, metrics=None,
             diagnostics_every=0,
-            callbacks=[GradientClipping(1.0), LRSchedulerCallback(scheduler), measure])
+            callbacks=[GradientClipping(1.0), LRSchedulerCallback(scheduler), measure,
+                       ProgressBar(disable=None)])   # a bar where stderr is a terminal
         figures[f"teacher_forcing_{ratio}"] = {
             "exact_match": measure.records[-1]["exact_match"], "per_epoch": measure.records}
     return figures
