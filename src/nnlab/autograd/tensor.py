@@ -366,14 +366,11 @@ class Tensor:
         the op's other tensors."""
         recording = grad_mode._enabled
         base = self._viewed_base()
-        if recording and self.requires_grad and self.grad_fn is None:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
-                               "place (its .grad would belong to values it no longer has); "
-                               "change it under nnlab.no_grad(), or work on a clone")
+        self._refuse_a_leaf(op)
         if recording and base is not None and base.requires_grad and base.grad_fn is None:
             raise RuntimeError(f"{op}: this tensor is a view of a leaf tensor that requires "
                                "grad, which cannot be changed in place; clone the leaf first")
-        old = Tensor._make(self._data, self.requires_grad, self.grad_fn, self._output_nr)
+        old = self._stand_in()
         result = compute(old)
         recording = recording and (result.requires_grad or self.requires_grad
                                    or (base is not None and base.requires_grad))
@@ -390,6 +387,18 @@ class Tensor:
             self._rewrite_base(base)
         return self
 
+    def _refuse_a_leaf(self, op):
+        """Torch's rule: a leaf that requires grad is not changed in place while recording."""
+        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
+                               "place (its .grad would belong to values it no longer has); "
+                               "change it under nnlab.no_grad(), or work on a clone")
+
+    def _stand_in(self):
+        """A Tensor holding this one's current memory and history (what an in-place op reads
+        as the old value once this tensor's history is rewritten)."""
+        return Tensor._make(self._data, self.requires_grad, self.grad_fn, self._output_nr)
+
     def _viewed_base(self):
         """The tensor whose memory this one views, or None (not a view, or a view op that
         had to copy)."""
@@ -401,8 +410,7 @@ class Tensor:
     def _rewrite_base(self, base):
         """After a write through this view: base's new value is its old one with this
         view's region replaced (one ViewPut node), and this view reads from that."""
-        old_base = Tensor._make(base._data, base.requires_grad, base.grad_fn, base._output_nr)
-        new_base = _ops.index.view_put(old_base, self, self._view)
+        new_base = _ops.index.view_put(base._stand_in(), self, self._view)
         base.requires_grad, base.grad_fn = True, new_base.grad_fn
         base._output_nr = new_base._output_nr
         view = _ops.index.replay_view(self._view, base)
@@ -420,20 +428,20 @@ class Tensor:
             except ValueError as e:
                 raise RuntimeError(f"{op}: cannot write a result of shape {result.shape} into "
                                    f"this tensor of shape {self.shape} in place ({e})") from None
+        self._count_version(op)
+
+    def _count_version(self, op):
+        """One more version, made by `op` (named when a stale saved tensor is found)."""
         counter = self._version_counter
         counter[0] += 1
         counter[1:] = [op]
 
     def _reshape_(self, op, compute):
         """An in-place op that changes only the shape and strides (t_, squeeze_, ...)."""
-        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
-                               "place; change it under nnlab.no_grad()")
-        result = compute(Tensor._make(self._data, self.requires_grad, self.grad_fn,
-                                      self._output_nr))
+        self._refuse_a_leaf(op)
+        result = compute(self._stand_in())
         self._data = result._data
-        self._version_counter[0] += 1
-        self._version_counter[1:] = [op]
+        self._count_version(op)
         if result.requires_grad:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
         return self
