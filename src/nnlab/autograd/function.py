@@ -194,6 +194,11 @@ def _wrap(array):
     return Tensor._make(array)
 
 
+def _input_entry(t):
+    """A saved input: the Tensor itself, with its version counter and version now."""
+    return (_INPUT, t, t._version_counter, t._version_counter[0])
+
+
 def _resolve_saved(items, args, outs, results):
     """Tie each saved array to the input or output Tensor it is, by identity, so that
     backward sees Tensors with their graph and the version at save time."""
@@ -205,7 +210,7 @@ def _resolve_saved(items, args, outs, results):
         if item is not None and hasattr(item, "shape"):
             for a in args:
                 if isinstance(a, Tensor) and a._data is item:
-                    entry = (_INPUT, a, a._version_counter, a._version_counter[0])
+                    entry = _input_entry(a)
                     break
             else:
                 for i, o in enumerate(outs):

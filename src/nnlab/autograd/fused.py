@@ -21,7 +21,7 @@ one in place before the backward pass is an error, as for any saved tensor.
 """
 from . import grad_mode
 from .engine import grad
-from .function import _CONSTANT, _FREED, _INPUT, Function
+from .function import _CONSTANT, _FREED, Function, _input_entry
 from .tensor import Tensor
 
 
@@ -44,9 +44,8 @@ class FusedKernel(FusedFunction):
 
     def _connect(self, args, needs, outs, results):
         super()._connect(args, needs, outs, results)
-        self._inputs = tuple(
-            (_INPUT, a, a._version_counter, a._version_counter[0]) if isinstance(a, Tensor)
-            else (_CONSTANT, a, None, None) for a in args)
+        self._inputs = tuple(_input_entry(a) if isinstance(a, Tensor)
+                             else (_CONSTANT, a, None, None) for a in args)
 
     def _release(self):
         super()._release()
