@@ -6,7 +6,6 @@ nnlab's default random generator: with the grad mode, the only global state. Not
 in nnlab imports cupy.
 """
 import builtins
-import os
 
 import numpy as np
 
@@ -352,13 +351,6 @@ def manual_seed(seed):
     _initial_seed = check_seed(seed)
     reseed(_generator, _initial_seed)
     return _generator
-
-
-def seed():
-    """Reseed with a non-deterministic 64-bit seed, and return it (torch.seed)."""
-    s = int.from_bytes(os.urandom(8), "little")
-    manual_seed(s)
-    return s
 
 
 def initial_seed():
