@@ -25,7 +25,7 @@ from .train.diagnostics import NonFiniteError
 from .train.format import format_loss
 from .train.recipes.layouts import data_help
 from .train.report import write_report
-from .train.run import RunRefused, run_recipe
+from .train.run import OPTION_RANGES, RunRefused, run_recipe
 
 # run_recipe's parameters as `nnlab train` spells them, for its refusals' messages
 FLAGS = {"resume": "--resume", "epochs": "--epochs", "run_dir": "--out", "name": "RECIPE",
@@ -48,9 +48,9 @@ def _number(kind, check, expected):
     return parse
 
 
-positive_int = _number(int, lambda v: v >= 1, "an integer >= 1")
-non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
-positive_float = _number(float, lambda v: 0 < v < float("inf"), "a number > 0")
+positive_int = _number(int, *OPTION_RANGES["epochs"])
+non_negative_int = _number(int, *OPTION_RANGES["seed"])
+positive_float = _number(float, *OPTION_RANGES["lr"])
 
 
 def _percent(x):

@@ -93,13 +93,17 @@ def merge_options(options, fallback):
 
 
 # -- refusals, each before anything is written ---------------------------------------------------
+# each numeric option's range, (check, what is expected): the CLI's argument types too
+OPTION_RANGES = {"epochs": (lambda v: v >= 1, "an integer >= 1"),
+                 "batch_size": (lambda v: v >= 1, "an integer >= 1"),
+                 "lr": (lambda v: v > 0 and math.isfinite(v), "a number > 0"),
+                 "seed": (lambda v: v >= 0, "an integer >= 0")}
+
+
 def check_options(options):
-    """RunRefused for an option out of its range: epochs, batch_size >= 1, lr > 0,
-    seed >= 0 (None, the recipe's default, passes)."""
-    for name, ok, expected in (("epochs", lambda v: v >= 1, "an integer >= 1"),
-                               ("batch_size", lambda v: v >= 1, "an integer >= 1"),
-                               ("lr", lambda v: v > 0 and math.isfinite(v), "a number > 0"),
-                               ("seed", lambda v: v >= 0, "an integer >= 0")):
+    """RunRefused for an option out of its range (OPTION_RANGES; None, the recipe's
+    default, passes)."""
+    for name, (ok, expected) in OPTION_RANGES.items():
         value = getattr(options, name)
         if value is not None and not ok(value):
             raise RunRefused(name, value, f"expected {expected}")
