@@ -157,11 +157,12 @@ def _continue(trainer, schedule, units, epochs, given, planned, resume):
     says what the schedule became, or None when it was kept."""
     done = trainer.epoch
     name = type(schedule.scheduler).__name__ if schedule is not None else None
+    annealed = done >= planned and _ends_at_zero(schedule, done * units)  # finished at lr 0
     if epochs <= done:
         state = (f"finished its {planned} epochs" if done >= planned
                  else f"is at epoch {done} of {planned}")
         argument, value = ("resume", resume) if given is None else ("epochs", given)
-        if done >= planned and _ends_at_zero(schedule, done * units):
+        if annealed:
             how = ("start a new run with more {epochs} (its learning rate, a "
                    f"{name}, ended at 0, so more epochs on it would change nothing)")
         else:
@@ -170,7 +171,7 @@ def _continue(trainer, schedule, units, epochs, given, planned, resume):
                          f"{done}), so there is nothing to continue; to train longer, {how}")
     if schedule is None or epochs == planned:
         return None
-    if done >= planned and _ends_at_zero(schedule, done * units):
+    if annealed:
         raise RunRefused("epochs", epochs, f"the run finished its {planned} epochs with its "
                          f"learning rate, a {name}, annealed to 0, so more epochs on it would "
                          "change nothing; expected a new run (not {resume}) to train for "
