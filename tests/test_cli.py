@@ -80,6 +80,9 @@ def test_quick_seq2seq_reverse_run(tmp_path, capsys, monkeypatch):
                      "--out", str(tmp_path), "--no-progress", "--diagnostics-every", "0"]) == 0
     out = capsys.readouterr().out
     assert "epoch 1/1" in out and "held-out exact match (greedy): " in out
+    runs = out.split("exposure bias: 1-epoch run with teacher forcing ratio ")   # announced,
+    assert [r[:4] for r in runs[1:]] == ["1.0\n", "0.5\n"]                      # then shown
+    assert all("epoch 1/1" in r.split("held-out")[0] for r in runs[1:])
     assert "teacher forcing 1.0  exact " in out and "teacher forcing 0.5  exact " in out
     held = json.loads((tmp_path / "results.json").read_text())["held_out"]
     assert held["samples"] == 64 and 0 <= held["exact_match"] <= 1

@@ -1,6 +1,7 @@
 """The parallel floor: the threaded ufunc path equals the plain call (its twin), and the
 allocator setting is accepted where glibc is present."""
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,3 +52,58 @@ def test_set_num_threads_rejects_nonpositive():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
 def test_keep_freed_memory_is_accepted_by_glibc():
     assert parallel.keep_freed_memory() is True
+
+
+def blas_threads():
+    """numpy's BLAS's thread count, as threadpoolctl reads it from the library (scipy, once
+    imported, lists an OpenBLAS of its own first)."""
+    from threadpoolctl import threadpool_info
+    return next(i["num_threads"] for i in threadpool_info()
+                if i["user_api"] == "blas" and "numpy" in i["filepath"])
+
+
+@pytest.fixture
+def two_blas_threads():
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    yield
+    parallel.set_num_threads(before)
+
+
+def test_gemm_threads_by_size_and_restored(two_blas_threads):
+    outside = blas_threads()
+    small, large = parallel.GEMM_PARALLEL_MIN_FLOPS - 1, parallel.GEMM_PARALLEL_MIN_FLOPS
+    with parallel.gemm_threads(small):
+        assert blas_threads() == 1
+        with parallel.gemm_threads(large):     # nested: a large product inside a small loop
+            assert blas_threads() == 2
+        assert blas_threads() == 1
+    assert blas_threads() == outside
+    with parallel.gemm_threads(large):
+        assert blas_threads() == 2
+    assert blas_threads() == outside
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [
+    ((3, 4), (4, 5)), ((64, 256), (256, 1024)),             # one thread, two threads
+    ((2, 1, 3, 4), (5, 4, 6)), ((4,), (4, 3)), ((2, 4), (4,)), ((4,), (4,)),
+])
+def test_matmul_equals_numpy(two_blas_threads, shape_a, shape_b):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.matmul(a, b))
+    out = np.empty(np.matmul(a, b).shape)
+    assert parallel.matmul(a, b, out=out) is out
+
+
+def test_the_blas_controlled_is_numpys_when_scipy_brings_its_own(monkeypatch):
+    import scipy.linalg  # noqa: F401  (scipy's wheels load an OpenBLAS of their own)
+    for name in ("_blas", "_blas_controller", "_blas_threads"):
+        monkeypatch.setattr(parallel, name, None)
+    a = np.ones((64, 64), np.float32)
+    with parallel.gemm_threads(1):
+        expected = np.matmul(a, a)
+    numpy_dir = Path(np.__file__).resolve().parent
+    blas = Path(parallel._blas_library().filepath).resolve()
+    assert blas.is_relative_to(numpy_dir) or blas.parent.name == "numpy.libs", blas
+    np.testing.assert_array_equal(parallel.matmul(a, a), expected)

@@ -57,15 +57,19 @@ __version__ = "0.1.0"
 
 # The upper floors load on first use (PEP 562), so `import nnlab` stays fast and
 # `nnlab.models.resnet18()` works after it, as `torch.utils.data` does after `import torch`.
-_LAZY_SUBMODULES = ("data", "models", "train", "lab", "utils")
+_LAZY_SUBMODULES = ("data", "models", "train", "lab", "utils", "onnx", "distributed",
+                    "sparse")
+_LAZY_NAMES = {"save": "utils.serialization", "load": "utils.serialization"}
 
 
 def __getattr__(name):
+    import importlib
     if name in _LAZY_SUBMODULES:
-        import importlib
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'nnlab' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))

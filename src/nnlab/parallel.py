@@ -1,6 +1,7 @@
 """The CPU's parallel work: a thread pool for large elementwise ops (`ufunc`) and optimiser
-updates, `set_num_threads`, the BLAS thread controller, and the opt-in allocator setting
-`keep_freed_memory`. Importing it changes nothing: the pool starts on first use.
+updates, `set_num_threads`, BLAS threads chosen by a matrix product's size (`matmul`,
+`gemm_threads`), and the opt-in allocator setting `keep_freed_memory`. Importing it changes
+nothing: the pool starts and BLAS is looked up on first use.
 """
 import ctypes
 import os
@@ -8,10 +9,19 @@ import sys
 
 import numpy as np
 
+from .backend import get_array_module
+
 _num_threads = os.cpu_count() or 1
 _workers = None
 _blas_controller = None
+_blas = None            # the BLAS library's threadpoolctl controller, found on first use
+_blas_threads = None    # the threads a large matrix product runs on (None: BLAS's own count)
 PARALLEL_MIN_SIZE = 1 << 18   # elements: below this a thread handoff costs about what it saves
+# A matrix product of fewer flops (2 m n k) runs on one BLAS thread: below it a second thread
+# saves at most a fifth on a quiet CPU, and beside a busy process OpenBLAS's spinning workers
+# made a training run of such products (seq2seq-reverse) 2.4x slower.
+GEMM_PARALLEL_MIN_FLOPS = 1 << 24
+BLAS_ALONE_FLOPS = 1 << 19    # OpenBLAS runs a product of m n k <= 2^18 on one thread itself
 
 
 def get_num_threads():
@@ -20,11 +30,13 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Use `n` threads for large elementwise ops (BLAS keeps its own setting)."""
-    global _num_threads, _workers
+    """Use `n` threads for large elementwise ops and large matrix products (as torch's, it
+    sets BLAS's threads too; until it is called BLAS keeps its own count, e.g. from
+    OPENBLAS_NUM_THREADS)."""
+    global _num_threads, _workers, _blas_threads
     if int(n) < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
-    _num_threads = int(n)
+    _num_threads = _blas_threads = int(n)
     if _workers is not None:
         _workers.shutdown()
         _workers = None
@@ -76,6 +88,59 @@ def thread_pool():
         from concurrent.futures import ThreadPoolExecutor
         _workers = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="nnlab")
     return _workers
+
+
+class gemm_threads:
+    """Context in which BLAS runs a matrix product (or a loop of them) of `flops` = 2 m n k
+    each: on one thread below GEMM_PARALLEL_MIN_FLOPS, else on `set_num_threads`'s count
+    (until that is called, on the count BLAS has: its own, or a threadpoolctl limit's); the
+    count before is restored on leaving."""
+
+    __slots__ = ("flops", "previous")
+
+    def __init__(self, flops):
+        self.flops = flops
+
+    def __enter__(self):
+        self.previous = None
+        if blas := _blas_library():
+            now = blas.num_threads           # read each time: another may have set it
+            threads = 1 if self.flops < GEMM_PARALLEL_MIN_FLOPS else (_blas_threads or now)
+            if threads != now:
+                self.previous = now
+                blas.set_num_threads(threads)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            _blas.set_num_threads(self.previous)
+
+
+def _blas_library():
+    """threadpoolctl's controller of numpy's BLAS (not another one loaded later, such as
+    scipy's own OpenBLAS), found once; False if there is none."""
+    global _blas
+    if _blas is None:
+        controller = blas_threads_limit()
+        found = controller.select(user_api="blas").lib_controllers if controller else []
+        numpy_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy")
+        found.sort(key=lambda lib: not os.path.realpath(lib.filepath).startswith(
+            os.path.realpath(numpy_dir)))   # numpy/ or numpy.libs/ first, else load order
+        _blas = found[0] if found else False
+    return _blas
+
+
+def matmul(a, b, out=None):
+    """a @ b as numpy's (or cupy's) matmul, on the BLAS threads `gemm_threads` chooses for
+    its size: (..., m, k) @ (..., k, n) is 2 m n k flops for each matrix of the batch, which
+    numpy hands to BLAS one at a time."""
+    if type(a) is not np.ndarray or a.ndim < 2 or b.ndim < 2:
+        return get_array_module(a).matmul(a, b, out=out)
+    flops = 2 * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    if flops <= BLAS_ALONE_FLOPS:          # BLAS keeps it on one thread itself
+        return np.matmul(a, b, out=out)
+    with gemm_threads(flops):
+        return np.matmul(a, b, out=out)
 
 
 def blas_threads_limit():

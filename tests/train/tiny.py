@@ -14,6 +14,7 @@ SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 MNIST_DIR = SHARED / "mnist"
 HAS_MNIST = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file()
 HAS_SHAKESPEARE = (SHARED / "tinyshakespeare" / "input.txt").is_file()
+TABLES = Path(__file__).resolve().parent / "data"    # 100 rows each: 80 train, 20 held out
 
 STEPS = 4           # optimizer steps per epoch, roughly, in every tiny recipe
 
@@ -33,6 +34,10 @@ OPTIONS = {
     "seq2seq-reverse": Options(epochs=2, batch_size=32),                  # 128 pairs: 4 steps
     "char-lstm": Options(data=str(SHARED), epochs=2, batch_size=8),
     "gpt-shakespeare": Options(data=str(SHARED), epochs=2, batch_size=4),
+    "classifier": Options(data=str(TABLES / "tiny_classes.csv"), target="species", epochs=2,
+                          batch_size=20),                                 # 4 steps
+    "regressor": Options(data=str(TABLES / "tiny_prices.tsv"), target="price", epochs=2,
+                         batch_size=20),
 }
 
 NEEDS = {"mlp-mnist": HAS_MNIST, "lenet-mnist": HAS_MNIST, "char-lstm": HAS_SHAKESPEARE,

@@ -16,6 +16,7 @@ import string
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
@@ -37,7 +38,7 @@ class MatMul(Function):
         ctx.flags = (ta, tb)
         ctx.shapes = (a.shape, b.shape)
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return get_array_module(a).matmul(_mT(a, ta), _mT(b, tb))
+        return parallel.matmul(_mT(a, ta), _mT(b, tb))
 
     @staticmethod
     def backward(ctx, gy):
@@ -174,8 +175,8 @@ def _contract_pair(xp, sa, sb, so, a, b):
     nl, nk, nr = ([size[c] for c in part] for part in (left, contract, right))
     a = a.transpose([sa.index(c) for c in batch + left + contract])
     b = b.transpose([sb.index(c) for c in batch + contract + right])
-    y = xp.matmul(a.reshape(nb + [math.prod(nl), math.prod(nk)]),
-                  b.reshape(nb + [math.prod(nk), math.prod(nr)]))
+    y = parallel.matmul(a.reshape(nb + [math.prod(nl), math.prod(nk)]),
+                        b.reshape(nb + [math.prod(nk), math.prod(nr)]))
     order = batch + left + right
     return y.reshape(nb + nl + nr).transpose([order.index(c) for c in so])
 

@@ -227,12 +227,15 @@ def run_recipe(name=None, options=None, run_dir=None, resume=None, progress=None
     it continues exactly, as if never stopped; other epochs re-plan the rest of its
     learning-rate schedule (see the module docstring).
 
-    note: a function called with each line that says how a resume re-planned the schedule
-    (the CLI prints them). Refused with RunRefused, before anything is written: options out
-    of range, a run_dir that holds files, a resume file that is missing, no nnlab checkpoint
-    or without its run.json, another recipe or option than the checkpoint's run has (the
-    data folder and epochs may change), a run already at `epochs`, and more epochs for a
-    run whose schedule ended at learning rate 0."""
+    callbacks: the caller's, which also watch the training a recipe's `after` does (the
+    seq2seq exposure-bias runs). note: a function called with each line that says how a
+    resume re-planned the schedule, or which run of an `after` starts (the CLI prints them).
+
+    Refused with RunRefused, before anything is written: options out of range, a run_dir
+    that holds files, a resume file that is missing, no nnlab checkpoint or without its
+    run.json, another recipe or option than the checkpoint's run has (the data folder and
+    epochs may change), a run already at `epochs`, and more epochs for a run whose schedule
+    ended at learning rate 0."""
     start = time.perf_counter()
     options = options or Options()
     check_options(options)
@@ -264,8 +267,8 @@ def run_recipe(name=None, options=None, run_dir=None, resume=None, progress=None
     if setup.scheduler is not None:
         schedule = LRSchedulerCallback(setup.scheduler, setup.scheduler_interval)
         cbs.append(schedule)
-    if progress is not False:
-        cbs.append(ProgressBar(disable=None))
+    bar = [ProgressBar(disable=None)] if progress is not False else []
+    cbs += bar
     trainer = Trainer(setup.model, setup.loss_fn, setup.optimizer, cbs, setup.metrics,
                       diagnostics_every=diagnostics_every, run_dir=run_dir)
     plan = (settings or {}).get("schedule")
@@ -296,7 +299,7 @@ def run_recipe(name=None, options=None, run_dir=None, resume=None, progress=None
     held_out = evaluate(setup.model, setup.loss_fn, setup.val_loader, setup.metrics)
     lines = []
     if setup.after is not None:
-        figures, lines = setup.after(setup.model)
+        figures, lines = setup.after(setup.model, [*callbacks, *bar], note)
         held_out.update(figures)
     atomic_write(os.path.join(run_dir, "results.json"),
                  lambda f: f.write(json.dumps({"held_out": held_out}, indent=2)), mode="w")

@@ -26,6 +26,7 @@ from ...backend import get_array_module
 from ...ops.conv import col2im, col2im_array, im2col, im2col_array, window_args
 from ...ops.linalg import MatMul
 from ...ops.shape import reshape
+from ...parallel import matmul
 
 
 def _check(op, input, weight, nd, in_dim, transposed=False):
@@ -82,7 +83,7 @@ def _conv_array(x, weight, bias, stride, padding, dilation, groups):
     out = cols.shape[-len(kernel):]                               # (C_in, *k, N, *out)
     cols = cols.reshape(groups, -1, n * math.prod(out))           # (G, C_in/G k, N L)
     w = weight.reshape(groups, c_out // groups, -1)               # (G, C_out/G, C_in/G k)
-    y = xp.matmul(w, cols).reshape(c_out, n, -1)                  # (C_out, N, L)
+    y = matmul(w, cols).reshape(c_out, n, -1)                  # (C_out, N, L)
     result = xp.empty((n, c_out) + out, dtype=x.dtype)
     flat = result.reshape(n, c_out, -1)                           # (N, C_out, L)
     if bias is None:
@@ -129,11 +130,11 @@ class Convolution(FusedKernel):
         dx = dw = db = None
         if need_x:  # dL/dx = col2im(W^T delta)
             w = weight.reshape(groups, c_out // groups, -1)       # (G, C_out/G, C_in/G k)
-            dcols = xp.matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
+            dcols = matmul(w.swapaxes(1, 2), delta)            # (G, C_in/G k, N L)
             dcols = dcols.reshape((x.shape[1],) + kernel + (n,) + gy.shape[2:])
             dx = col2im_array(dcols, x.shape, kernel, stride, padding, dilation, batch_last=True)
         if need_w:  # dL/dW = delta cols^T, as (cols delta^T)^T: BLAS is faster that way
-            dw = xp.matmul(cols, delta.swapaxes(1, 2)).swapaxes(1, 2)
+            dw = matmul(cols, delta.swapaxes(1, 2)).swapaxes(1, 2)
             dw = xp.ascontiguousarray(dw).reshape(weight.shape)
         if need_b:  # dL/db = sum of delta over the batch and the positions
             db = delta.sum(-1).reshape(c_out)

@@ -7,7 +7,7 @@ from ...ops.elementwise import where
 from ...ops.index import IndexSelect, _index_array
 from ...ops.linalg import MatMul, einsum
 from ...ops.shape import reshape
-from ...parallel import ufunc
+from ...parallel import matmul, ufunc
 
 
 def _shape(t):
@@ -26,7 +26,7 @@ class Affine(FusedFunction):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
         xp = get_array_module(x)
-        y = xp.matmul(x, w.T)
+        y = matmul(x, w.T)
         return ufunc(xp.add, y, b, out=y)
 
     @staticmethod

@@ -38,7 +38,7 @@ the caller.
 """
 from ...autograd.fused import FusedKernel
 from ...backend import get_array_module
-from ...parallel import ufunc
+from ...parallel import gemm_threads, matmul, ufunc
 from .recurrent_cells import sequence_composed, step_masks
 
 
@@ -58,7 +58,7 @@ def _project(xp, xa, w, b):
     wa[:, :-1] = w
     wa[:, -1] = 0 if b is None else b
     steps, batch = xa.shape[:2]
-    return xp.matmul(wa, xa.reshape(steps * batch, -1).T).reshape(-1, steps, batch)
+    return matmul(wa, xa.reshape(steps * batch, -1).T).reshape(-1, steps, batch)
 
 
 def _bias_sum(b_ih, b_hh):
@@ -123,7 +123,8 @@ class _Sequence(FusedKernel):
         ctx.masks = None if lengths is None else step_masks(lengths, steps, xp)  # (T, B, 1)
         ctx.full = None if lengths is None else ctx.masks.all(axis=(1, 2)).tolist()
         xa = _with_ones(xp, x)                             # (T, B, in + 1)
-        outputs, hs, saved = ctx._run(xp, xa, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        with gemm_threads(2 * w_hh.size * x.shape[1]):          # one step's W_hh h
+            outputs, hs, saved = ctx._run(xp, xa, h0, c0, w_ih, w_hh, b_ih, b_hh)
         y = outputs[0]
         if ctx.train:
             h_prev = hs[1:] if reverse else hs[:-1]        # (T, H, B): the state before t
@@ -188,7 +189,8 @@ class _Sequence(FusedKernel):
         xp = get_array_module(w_hh)
         gy = xp.ascontiguousarray(grads[0].transpose(0, 2, 1))          # (T, H, B)
         running = [g.T.copy() for g in grads[1:]]                       # (H, B), ours
-        d, pieces_x, pieces_h = ctx._backprop(xp, gy, running, w_hh, h_prev, arrays)
+        with gemm_threads(2 * w_hh.size * gy.shape[2]):         # one step's W_hh^T dgates
+            d, pieces_x, pieces_h = ctx._backprop(xp, gy, running, w_hh, h_prev, arrays)
         need = ctx.needs_input_grad
         dx, dw_ih, db_ih, dw_hh, db_hh = _gemms(xp, need, xa, w_ih, w_hh, d, pieces_x, pieces_h)
         dh0, dc0 = ([g.T.copy() for g in running] + [None])[:2]
@@ -206,17 +208,17 @@ def _gemms(xp, need, xa, w_ih, w_hh, d, pieces_x, pieces_h):
     dx = dw_ih = db_ih = dw_hh = db_hh = None
     if need[0]:                                                   # dX = dgates^T W_ih
         for w_rows, d_rows in pieces_x:
-            part = xp.matmul(d[d_rows].T, w_ih[w_rows])
+            part = matmul(d[d_rows].T, w_ih[w_rows])
             dx = part if dx is None else ufunc(xp.add, dx, part, out=dx)
     if need[3] or need[5]:                                        # [dW_ih, db_ih] = d [X, 1]
         dwb = xp.empty((w_ih.shape[0], xa.shape[2]), dtype=xa.dtype)
         for w_rows, d_rows in pieces_x:
-            xp.matmul(d[d_rows], xa.reshape(-1, xa.shape[2]), out=dwb[w_rows])
+            matmul(d[d_rows], xa.reshape(-1, xa.shape[2]), out=dwb[w_rows])
         dw_ih, db_ih = dwb[:, :-1].copy(), dwb[:, -1].copy()
     if need[4] or need[6]:                                        # [dW_hh, db_hh] = d [H, 1]
         dwb = xp.empty((w_hh.shape[0], w_hh.shape[1] + 1), dtype=w_hh.dtype)
         for w_rows, d_rows, operand in pieces_h:
-            xp.matmul(d[d_rows], _columns(xp, operand, ones=True).T, out=dwb[w_rows])
+            matmul(d[d_rows], _columns(xp, operand, ones=True).T, out=dwb[w_rows])
         dw_hh, db_hh = dwb[:, :-1].copy(), dwb[:, -1].copy()
     return dx, dw_ih, db_ih, dw_hh, db_hh
 

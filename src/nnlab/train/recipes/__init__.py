@@ -46,9 +46,11 @@ class Options:
 
 @dataclass
 class Setup:
-    """Everything `fit` needs, as a recipe builds it. `after(model) -> (figures, lines)`,
-    when given, measures the trained model further: its figures join the held-out ones
-    (and results.json), its lines are for the command line to print."""
+    """Everything `fit` needs, as a recipe builds it. `after(model, callbacks, note) ->
+    (figures, lines)`, when given, measures the trained model further: its figures join the
+    held-out ones (and results.json), its lines are for the command line to print. Training
+    of its own (a comparison run) takes `callbacks`, the run's watchers (progress bar,
+    printed epochs), and announces itself with `note(line)`."""
     model: nn.Module
     loss_fn: nn.Module
     optimizer: optim.Optimizer
@@ -142,7 +144,7 @@ def sample_after(make_model, step, vocab, seed):
     """A Setup's `after` for a language model: 200 characters at temperature 0.8 from the
     trained weights, loaded into a plain `make_model()` and driven by `step` (a sampling
     step class)."""
-    def after(model):
+    def after(model, callbacks=(), note=None):
         plain = make_model()
         plain.load_state_dict(model.state_dict())
         text = sampling.generate(step(plain), vocab, 200, 0.8, seed=seed)

@@ -20,7 +20,7 @@ from ...data.datasets import ReverseTask
 from ...data.datasets.sequences import BOS, EOS, PAD, VOCAB_SIZE
 from ...models import Seq2Seq, Seq2SeqConfig
 from ...nn import functional as F
-from ..callbacks import Callback, GradientClipping, LRSchedulerCallback, ProgressBar
+from ..callbacks import Callback, GradientClipping, LRSchedulerCallback
 from ..metrics import token_accuracy
 from ..trainer import fit
 from . import SPLIT_SEED, Setup, make_optimizer, register
@@ -81,12 +81,15 @@ class _DecodingFigures(Callback):
         self.records.append(decoding_figures(trainer.model, self.pairs))
 
 
-def exposure_bias(config, options, train, val, epochs):
+def exposure_bias(config, options, train, val, epochs, callbacks=(), note=None):
     """Two Seq2Seq(config) trained alike (seed, data, `epochs` epochs) but for the teacher
     forcing ratio, 1.0 and 0.5, measured on `val` after every epoch: {'teacher_forcing_R':
-    {'exact_match': final figure, 'per_epoch': [decoding_figures, ...]}}."""
+    {'exact_match': final figure, 'per_epoch': [decoding_figures, ...]}}. `callbacks` watch
+    both runs, which `note(line)` announces."""
     figures = {}
     for ratio in (1.0, 0.5):
+        if note is not None:
+            note(f"exposure bias: {epochs}-epoch run with teacher forcing ratio {ratio}")
         train_loader, _ = sequence_loaders(train, val, options.batch_size, options.seed)
         backend.manual_seed(options.seed)
         model = Seq2Seq(dataclasses.replace(config, teacher_forcing_ratio=ratio))
@@ -96,7 +99,7 @@ def exposure_bias(config, options, train, val, epochs):
         fit(model, sequence_loss, optimizer, train_loader, epochs=epochs, metrics=None,
             diagnostics_every=0,
             callbacks=[GradientClipping(1.0), LRSchedulerCallback(scheduler), measure,
-                       ProgressBar(disable=None)])   # a bar where stderr is a terminal
+                       *callbacks])
         figures[f"teacher_forcing_{ratio}"] = {
             "exact_match": measure.records[-1]["exact_match"], "per_epoch": measure.records}
     return figures
@@ -117,9 +120,10 @@ def seq2seq_reverse(options):
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=options.epochs)
     short = max(1, options.epochs // 3)
 
-    def after(model):
+    def after(model, callbacks=(), note=None):
         held = decoding_figures(model, val)
-        held["exposure_bias"] = exposure_bias(REVERSE_CONFIG, options, train, val, short)
+        held["exposure_bias"] = exposure_bias(REVERSE_CONFIG, options, train, val, short,
+                                              callbacks, note)
         lines = [f"held-out exact match (greedy): {100 * held['exact_match']:.2f}% "
                  f"({round(held['exact_match'] * len(val.src))}/{len(val.src)})",
                  f"held-out target tokens right: {100 * held['tokens_free_running']:.2f}% "

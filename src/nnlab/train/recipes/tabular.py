@@ -207,7 +207,7 @@ def regressor(options):
     loaders = classification_loaders(x, y, held_out, options.batch_size, options.seed)
     info.update(train=len(x) - held_out, held_out=held_out)
 
-    def after(model):
+    def after(model, callbacks=(), note=None):
         figures = regression_figures(model, loaders[1])
         r2 = "-" if figures["r2"] is None else f"{figures['r2']:.4f}"
         return figures, [f"held-out MSE {figures['mse']:.4g}, MAE {figures['mae']:.4g}, "
