@@ -13,6 +13,7 @@
     nnlab lab attention-scale        --dims --n --queries --seed --out
     nnlab lab rnn-gradients          --max-length --hidden-size --radii --forget-biases
                                      --probes --input-std --clip-steps --clip-lr --seed --out
+    nnlab run SCRIPT.py [ARGS...]    a PyTorch program with nnlab standing in for torch
 """
 import argparse
 import sys
@@ -207,12 +208,17 @@ def cmd_lab_rnn_gradients(args):
     return 0
 
 
+def cmd_run(args):
+    from .run import main as run_main
+    return run_main([args.script, *args.args] if args.script else [])
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nnlab", description="nnlab: a deep-learning framework on NumPy with PyTorch's "
         "interface. `nnlab train` trains an MLP on handwritten digits.")
     parser.add_argument("--version", action="version", version=f"nnlab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,sample,report,lab}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sample,report,lab,run}")
 
     train = sub.add_parser("train", help="train a recipe (default: mlp-digits)",
                            description="Train a named recipe; prints a line per epoch and "
@@ -263,6 +269,14 @@ def build_parser():
     report = sub.add_parser("report", help="write the plots and index.html of a run")
     report.add_argument("run_dir", metavar="RUN_DIR")
     report.set_defaults(func=cmd_report)
+
+    run = sub.add_parser("run", help="run a PyTorch program with nnlab standing in for torch",
+                         description="Run SCRIPT.py as `python SCRIPT.py ARGS...` would, with "
+                         "`import torch` (and torch.nn, torch.utils.data, ...) giving nnlab.")
+    run.add_argument("script", nargs="?", metavar="SCRIPT.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="passed to the program as they are (--options too)")
+    run.set_defaults(func=cmd_run)
 
     lab = sub.add_parser("lab", help="run an experiment that reproduces the theory")
     experiments = lab.add_subparsers(dest="experiment", required=True,
@@ -327,6 +341,8 @@ def main(argv=None):
         parser.print_help()
         return 2
     parallel.keep_freed_memory()
+    if args.command == "run":   # the program's own errors keep their tracebacks
+        return args.func(args)
     try:
         return args.func(args)
     except RunRefused as e:  # a usage error, refused before anything was written

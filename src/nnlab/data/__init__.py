@@ -7,6 +7,7 @@ from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .image_folder import ImageFolder
 from .sampler import (
                       BatchSampler,
+                      DistributedSampler,
                       RandomSampler,
                       Sampler,
                       SequentialSampler,
@@ -15,7 +16,8 @@ from .sampler import (
 )
 from .tabular import CSVDataset
 
-__all__ = ["BatchSampler", "CSVDataset", "ConcatDataset", "DataLoader", "Dataset", "ImageFolder",
+__all__ = ["BatchSampler", "CSVDataset", "ConcatDataset", "DataLoader", "Dataset",
+           "DistributedSampler", "ImageFolder",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "datasets", "default_collate",
            "default_convert", "random_split"]

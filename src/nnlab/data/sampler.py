@@ -126,6 +126,54 @@ class WeightedRandomSampler(_Random):
         return self.num_samples
 
 
+class DistributedSampler(Sampler):
+    """Rank `rank`'s share of the dataset among `num_replicas` processes, as torch's: the
+    indices (shuffled by a generator seeded `seed + epoch` if `shuffle`; call `set_epoch`
+    every epoch) are padded by repeating them from the start to a multiple of num_replicas,
+    or cut down to one if `drop_last`, and rank r takes every num_replicas-th from r.
+    num_samples = ceil(n / R), or ceil((n - R) / R) with drop_last when R does not divide n.
+    nnlab trains in one process (nnlab.distributed), so num_replicas and rank default to 1
+    and 0. The arithmetic is torch's, the shuffled order NumPy's."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
+                 drop_last=False):
+        num_replicas = 1 if num_replicas is None else num_replicas
+        rank = 0 if rank is None else rank
+        _positive_int(num_replicas, "num_replicas", "DistributedSampler")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"DistributedSampler: Invalid rank {rank}, rank should be in the "
+                             f"interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = -(-(n - num_replicas) // num_replicas)   # ceil
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            rng = as_generator(self.seed + self.epoch, "DistributedSampler")
+            indices = rng.permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        else:
+            padding = self.total_size - n
+            indices += (indices * -(-padding // n))[:padding] if padding > 0 else []
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """The epoch whose order `__iter__` gives next (with shuffle: a new one each)."""
+        self.epoch = epoch
+
+
 class BatchSampler(Sampler):
     """Lists of `batch_size` indices from `sampler`; the last one shorter unless
     `drop_last`."""

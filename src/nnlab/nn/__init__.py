@@ -18,10 +18,32 @@ from .activation import (
                          Swish,
                          Tanh,
 )
+from .activation_extra import (
+                         CELU,
+                         GLU,
+                         SELU,
+                         Hardshrink,
+                         Hardsigmoid,
+                         Hardswish,
+                         LogSigmoid,
+                         Mish,
+                         ReLU6,
+                         RReLU,
+                         Softmax2d,
+                         Softmin,
+                         Softshrink,
+                         Tanhshrink,
+                         Threshold,
+)
+from .alpha_dropout import AlphaDropout, FeatureAlphaDropout
 from .attention import MultiheadAttention
 from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .embedding_bag import EmbeddingBag
+from .fold import Fold, Unfold
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm
 from .linear import Bilinear, Embedding, Linear
 from .loss import (
                          BCELoss,
@@ -37,6 +59,16 @@ from .loss import (
                          NLLLoss,
                          SmoothL1Loss,
 )
+from .margin_loss import (
+                         HingeEmbeddingLoss,
+                         MultiLabelMarginLoss,
+                         MultiLabelSoftMarginLoss,
+                         MultiMarginLoss,
+                         PoissonNLLLoss,
+                         SoftMarginLoss,
+                         TripletMarginLoss,
+                         TripletMarginWithDistanceLoss,
+)
 from .module import Module
 from .normalization import (
                          BatchNorm1d,
@@ -46,7 +78,27 @@ from .normalization import (
                          LayerNorm,
                          RMSNorm,
 )
+from .padding import (
+                         CircularPad1d,
+                         CircularPad2d,
+                         CircularPad3d,
+                         ConstantPad1d,
+                         ConstantPad2d,
+                         ConstantPad3d,
+                         ReflectionPad1d,
+                         ReflectionPad2d,
+                         ReflectionPad3d,
+                         ReplicationPad1d,
+                         ReplicationPad2d,
+                         ReplicationPad3d,
+                         ZeroPad1d,
+                         ZeroPad2d,
+                         ZeroPad3d,
+)
+from .parallel import DataParallel
 from .parameter import Parameter
+from .parameter_container import ParameterDict, ParameterList
+from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (
                          AdaptiveAvgPool1d,
                          AdaptiveAvgPool2d,

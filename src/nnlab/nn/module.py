@@ -182,6 +182,26 @@ class Module:
             module = child
         return module
 
+    def get_parameter(self, target):
+        """The parameter named by the dotted path `target` ('layers.0.weight')."""
+        module, _, name = target.rpartition(".")
+        owner = self.get_submodule(module)
+        if not hasattr(owner, name):
+            raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
+        if not isinstance(getattr(owner, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(owner, name)
+
+    def get_buffer(self, target):
+        """The buffer named by the dotted path `target` ('bn.running_mean')."""
+        module, _, name = target.rpartition(".")
+        owner = self.get_submodule(module)
+        if not hasattr(owner, name):
+            raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
+        if name not in owner._buffer_names:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(owner, name)
+
     # -- state --------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers by dotted name, as PyTorch names them
@@ -290,6 +310,19 @@ class Module:
 
     def cuda(self):
         return self.to("cuda")
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer, integer ones too (as torch), to `dst_type` (a
+        dtype or a name such as 'torch.DoubleTensor'), in place."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            new = t.detach().type(dst_type)
+            t._data = new._data
+            if t.grad is not None:
+                t.grad._data = t.grad.detach().type(dst_type)._data
+        return self
 
     # -- hooks --------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook):

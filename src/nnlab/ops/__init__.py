@@ -1,6 +1,9 @@
 """Floor 3: the primitive ops, one module per family. Each is a `Function` whose forward is
 array code and whose backward is Tensor ops, so every op is differentiable twice."""
+from ..sparse import sparse_coo_tensor, spmm, to_sparse
 from .broadcast import broadcast_to, expand, sum_to
+from .clamp import clamp, clip
+from .closeness import allclose, equal, isclose
 from .comparison import (
                        eq,
                        ge,
@@ -53,6 +56,7 @@ from .creation import (
                        zeros,
                        zeros_like,
 )
+from .diagonal import diag, diag_embed, diagonal, trace
 from .elementwise import (
                        abs,
                        add,
@@ -61,8 +65,6 @@ from .elementwise import (
                        arctan,
                        atan,
                        ceil,
-                       clamp,
-                       clip,
                        cos,
                        div,
                        erf,
@@ -115,6 +117,30 @@ from .index import (
                        segment_sum,
 )
 from .linalg import bmm, einsum, matmul, mm, outer
+from .products import (
+                       addbmm,
+                       addmm,
+                       addmv,
+                       baddbmm,
+                       cdist,
+                       cross,
+                       dist,
+                       kron,
+                       tensordot,
+)
+from .rearrange import (
+                       detach,
+                       diff,
+                       meshgrid,
+                       narrow,
+                       repeat_interleave,
+                       rot90,
+                       swapaxes,
+                       swapdims,
+                       t,
+                       tensor_split,
+                       unflatten,
+)
 from .reduce import (
                        all,
                        amax,
@@ -132,6 +158,22 @@ from .reduce import (
                        std,
                        sum,
                        var,
+)
+from .scans import cumprod, logcumsumexp, std_mean, var_mean
+from .selection import (
+                       aminmax,
+                       argwhere,
+                       bincount,
+                       bucketize,
+                       count_nonzero,
+                       histc,
+                       masked_select,
+                       nonzero,
+                       searchsorted,
+                       take,
+                       take_along_dim,
+                       unique,
+                       unique_consecutive,
 )
 from .shape import (
                        cat,
@@ -155,3 +197,19 @@ from .shape import (
                        unsqueeze,
                        view,
 )
+from .softmax import log_softmax, softmax
+from .sorting import (
+                       argsort,
+                       cummax,
+                       cummin,
+                       kthvalue,
+                       median,
+                       mode,
+                       msort,
+                       nanmedian,
+                       nanquantile,
+                       quantile,
+                       sort,
+                       topk,
+)
+from .special import erfinv

@@ -17,6 +17,24 @@ from .activation import (
                          swish,
                          tanh,
 )
+from .activation_extra import (
+                         celu,
+                         glu,
+                         gumbel_softmax,
+                         hardshrink,
+                         hardsigmoid,
+                         hardswish,
+                         logsigmoid,
+                         mish,
+                         relu6,
+                         rrelu,
+                         selu,
+                         softmin,
+                         softshrink,
+                         tanhshrink,
+                         threshold,
+)
+from .alpha_dropout import alpha_dropout, feature_alpha_dropout
 from .attention import flash_attention, scaled_dot_product_attention
 from .conv import (
                          conv1d,
@@ -27,7 +45,10 @@ from .conv import (
                          fold,
                          unfold,
 )
+from .distance import cosine_similarity, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .embedding_bag import embedding_bag
+from .instance_norm import instance_norm, local_response_norm
 from .linear import bilinear, embedding, linear
 from .loss import (
                          binary_cross_entropy,
@@ -43,7 +64,18 @@ from .loss import (
                          nll_loss,
                          smooth_l1_loss,
 )
+from .margin_losses import (
+                         hinge_embedding_loss,
+                         multi_margin_loss,
+                         multilabel_margin_loss,
+                         multilabel_soft_margin_loss,
+                         poisson_nll_loss,
+                         soft_margin_loss,
+                         triplet_margin_loss,
+                         triplet_margin_with_distance_loss,
+)
 from .normalization import batch_norm, group_norm, layer_norm, rms_norm
+from .pixel import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .pooling import (
                          adaptive_avg_pool1d,
                          adaptive_avg_pool2d,
@@ -56,4 +88,5 @@ from .pooling import (
                          max_unpool1d,
                          max_unpool2d,
 )
+from .sparse import one_hot
 from .upsampling import interpolate
