@@ -631,12 +631,10 @@ class Clamp(Function):
 
 
 def clamp(input, min=None, max=None):
-    """Elementwise min(max(input, min), max); tensor bounds broadcast."""
+    """Elementwise min(max(input, min), max) for number bounds (tensor bounds:
+    ops/clamp.py)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else maximum(input, min)
-        return out if max is None else minimum(out, max)
     if isinstance(min, float) or isinstance(max, float):
         input = _floating(input)   # an integer tensor clamped to a float bound is float
     return Clamp.apply(input, min, max)

@@ -1,9 +1,7 @@
 """`Adadelta`: step sizes from the ratio of running RMS of past updates and of gradients."""
-import numpy as np
-
 from ..backend import get_array_module
 from . import functional as F
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import Optimizer, apply_rule, check_hyperparameters, count_step, floats, init_state
 
 
 def adadelta(param, grad, state, *, lr, rho, eps, weight_decay, maximize):
@@ -30,22 +28,14 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        check(lr >= 0, "Adadelta", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(0 <= rho <= 1, "Adadelta", f"invalid rho={rho} (expected 0 <= rho <= 1)")
-        check(eps >= 0, "Adadelta", f"invalid epsilon eps={eps} (expected eps >= 0)")
-        check(weight_decay >= 0, "Adadelta",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
+        check_hyperparameters("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
-        xp = get_array_module(param)
         if not state:
-            state["step"] = np.zeros((), np.float32)
-            state["square_avg"] = xp.zeros_like(param)
-            state["acc_delta"] = xp.zeros_like(param)
+            init_state(state, param, "square_avg", "acc_delta")
         count_step(state)
-        apply_rule(adadelta, param, grad, state, lr=float(group["lr"]),
-                   rho=float(group["rho"]), eps=float(group["eps"]),
-                   weight_decay=float(group["weight_decay"]), maximize=group["maximize"])
+        apply_rule(adadelta, param, grad, state, maximize=group["maximize"],
+                   **floats(group, "lr", "rho", "eps", "weight_decay"))

@@ -1,9 +1,7 @@
 """`Adagrad`: per-coordinate step sizes from the sum of all past squared gradients."""
-import numpy as np
-
 from ..backend import get_array_module
 from . import functional as F
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import Optimizer, apply_rule, check_hyperparameters, count_step, floats, init_state
 
 
 class Adagrad(Optimizer):
@@ -13,14 +11,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, *, maximize=False):
-        check(lr >= 0, "Adagrad", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(lr_decay >= 0, "Adagrad", f"invalid lr_decay={lr_decay} (expected >= 0)")
-        check(weight_decay >= 0, "Adagrad",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
-        check(initial_accumulator_value >= 0, "Adagrad",
-              f"invalid initial_accumulator_value={initial_accumulator_value} "
-              "(expected >= 0)")
-        check(eps >= 0, "Adagrad", f"invalid epsilon eps={eps} (expected eps >= 0)")
+        check_hyperparameters("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                              initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value,
                         maximize=maximize)
@@ -31,14 +23,12 @@ class Adagrad(Optimizer):
 
     @staticmethod
     def _fill(state, param, group):
-        state["step"] = np.zeros((), np.float32)
-        xp = get_array_module(param)
-        state["sum"] = xp.full_like(param, group["initial_accumulator_value"])
+        init_state(state, param)
+        state["sum"] = get_array_module(param).full_like(param,
+                                                         group["initial_accumulator_value"])
 
     def _update(self, param, grad, state, group):
         if "sum" not in state:
             self._fill(state, param, group)
-        apply_rule(F.adagrad, param, grad, state, t=count_step(state), lr=float(group["lr"]),
-                   lr_decay=float(group["lr_decay"]),
-                   weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
-                   maximize=group["maximize"])
+        apply_rule(F.adagrad, param, grad, state, t=count_step(state), maximize=group["maximize"],
+                   **floats(group, "lr", "lr_decay", "weight_decay", "eps"))

@@ -1,10 +1,13 @@
 """`ASGD`: SGD with a decaying step size and a running (Polyak) average of the iterates."""
-import numpy as np
-
-from ..backend import get_array_module
 from . import functional as F
-from .nadam import float32_scalar
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import (
+    Optimizer,
+    apply_rule,
+    check_hyperparameters,
+    count_step,
+    float32_scalar,
+    init_state,
+)
 
 
 def asgd(param, grad, state, *, lambd, eta, mu, weight_decay, maximize):
@@ -33,9 +36,7 @@ class ASGD(Optimizer):
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
-        check(lr >= 0, "ASGD", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(weight_decay >= 0, "ASGD",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
+        check_hyperparameters("ASGD", lr=lr, weight_decay=weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
@@ -43,10 +44,7 @@ class ASGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         if not state:
-            state["step"] = np.zeros((), np.float32)
-            state["eta"] = np.array(float(group["lr"]), np.float32)
-            state["mu"] = np.ones((), np.float32)
-            state["ax"] = get_array_module(param).zeros_like(param)
+            init_state(state, param, "ax", eta=float(group["lr"]), mu=1.0)
         t = count_step(state)
         eta, mu = float32_scalar(state, "eta"), float32_scalar(state, "mu")
         lr, lambd = float(group["lr"]), float(group["lambd"])

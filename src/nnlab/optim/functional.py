@@ -24,6 +24,17 @@ def direction(grad, param, weight_decay, maximize):
     return g
 
 
+def decayed_direction(grad, param, lr, weight_decay, maximize, decoupled):
+    """`direction` with L2 weight decay, or, when `decoupled` (AdamW's), without it and
+    theta <- theta (1 - lr weight_decay) in place instead."""
+    if not decoupled:
+        return direction(grad, param, weight_decay, maximize)
+    g = direction(grad, param, 0, maximize)
+    if weight_decay != 0:
+        param *= 1 - lr * weight_decay
+    return g
+
+
 def lerp_(avg, x, weight):
     """avg <- avg + weight (x - avg) = (1 - weight) avg + weight x (torch's lerp_)."""
     d = x - avg
@@ -64,12 +75,7 @@ def adam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, amsgrad,
     + eps).  AdamW first shrinks theta <- theta (1 - lr weight_decay) instead of adding
     weight_decay theta to g."""
     xp = get_array_module(param)
-    if decoupled_weight_decay:
-        g = direction(grad, param, 0, maximize)
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-    else:
-        g = direction(grad, param, weight_decay, maximize)
+    g = decayed_direction(grad, param, lr, weight_decay, maximize, decoupled_weight_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     lerp_(m, g, 1 - beta1)
     ema_square_(v, g, beta2)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import get_array_module
-from .optimizer import Optimizer, check
+from .optimizer import Optimizer, check, check_hyperparameters
 
 LIST_KEYS = ("old_dirs", "old_stps", "ro", "al")
 
@@ -138,7 +138,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        check(lr >= 0, "LBFGS", f"invalid learning rate lr={lr} (expected lr >= 0)")
+        check_hyperparameters("LBFGS", lr=lr)
         check(max_iter >= 1, "LBFGS", f"invalid max_iter={max_iter} (expected >= 1)")
         check(history_size >= 1, "LBFGS",
               f"invalid history_size={history_size} (expected >= 1)")

@@ -1,9 +1,15 @@
 """`NAdam`: Adam with Nesterov momentum (the step looks ahead along the moving average)."""
-import numpy as np
-
 from ..backend import get_array_module
 from . import functional as F
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import (
+    Optimizer,
+    apply_rule,
+    check_hyperparameters,
+    count_step,
+    float32_scalar,
+    floats,
+    init_state,
+)
 
 
 def nadam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, mu, mu_next,
@@ -15,12 +21,7 @@ def nadam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, mu, mu_
     With `decoupled_weight_decay` theta first shrinks by (1 - lr weight_decay) (as AdamW)
     instead of weight_decay theta joining g."""
     xp = get_array_module(param)
-    if decoupled_weight_decay:
-        g = F.direction(grad, param, 0, maximize)
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-    else:
-        g = F.direction(grad, param, weight_decay, maximize)
+    g = F.decayed_direction(grad, param, lr, weight_decay, maximize, decoupled_weight_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     F.lerp_(m, g, 1 - beta1)
     F.ema_square_(v, g, beta2)
@@ -32,15 +33,6 @@ def nadam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, mu, mu_
     update = (-lr * mu_next / (1 - mu_product_next)) * m
     update /= denom
     param += update
-
-
-def float32_scalar(state, key):
-    """state[key] as a float32 scalar array (torch keeps such scalars in float32 whatever
-    the parameter's dtype; a loaded state dict may have cast it)."""
-    value = state[key]
-    if getattr(value, "dtype", None) != np.float32 or getattr(value, "shape", None) != ():
-        state[key] = value = np.array(float(value), np.float32)
-    return value
 
 
 class NAdam(Optimizer):
@@ -55,15 +47,8 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        check(lr >= 0, "NAdam", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(eps >= 0, "NAdam", f"invalid epsilon eps={eps} (expected eps >= 0)")
-        for i, beta in enumerate(betas):
-            check(0 <= beta < 1, "NAdam", f"invalid beta parameter at index {i}: "
-                  f"betas={tuple(betas)} (expected 0 <= beta < 1)")
-        check(weight_decay >= 0, "NAdam",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
-        check(momentum_decay >= 0, "NAdam",
-              f"invalid momentum_decay={momentum_decay} (expected >= 0)")
+        check_hyperparameters("NAdam", lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                              momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
@@ -71,12 +56,8 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
-        xp = get_array_module(param)
         if not state:
-            state["step"] = np.zeros((), np.float32)
-            state["mu_product"] = np.ones((), np.float32)
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            init_state(state, param, "exp_avg", "exp_avg_sq", mu_product=1.0)
         t = count_step(state)
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         psi = float(group["momentum_decay"])
@@ -84,9 +65,8 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
         mu_product = float32_scalar(state, "mu_product")
         mu_product *= mu
-        apply_rule(nadam, param, grad, state, t=t, lr=float(group["lr"]), beta1=beta1,
-                   beta2=beta2, eps=float(group["eps"]),
-                   weight_decay=float(group["weight_decay"]), mu=mu, mu_next=mu_next,
-                   mu_product=float(mu_product), mu_product_next=float(mu_product) * mu_next,
-                   maximize=group["maximize"],
-                   decoupled_weight_decay=group["decoupled_weight_decay"])
+        apply_rule(nadam, param, grad, state, t=t, beta1=beta1, beta2=beta2, mu=mu,
+                   mu_next=mu_next, mu_product=float(mu_product),
+                   mu_product_next=float(mu_product) * mu_next, maximize=group["maximize"],
+                   decoupled_weight_decay=group["decoupled_weight_decay"],
+                   **floats(group, "lr", "eps", "weight_decay"))

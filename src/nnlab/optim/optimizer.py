@@ -4,13 +4,14 @@
                    (lr, betas, ...) of that group; a scheduler changes them between steps
     state          per parameter, a dict of arrays (momentum buffers, moments, 'step')
 
-A subclass names its defaults, validates them, and says how one parameter is updated:
-`_update(param, grad, state, group)` on arrays: create the state, count the step, and
-call its elementwise rule from `functional` through `apply_rule` (which runs a large
-parameter in cache-sized pieces on `parallel`'s threads). The shell walks the groups,
-skips parameters without a gradient, keeps the state and bumps each changed parameter's
-version counter, so a graph that saved the old values errors in backward instead of
-giving a silently wrong gradient.
+A subclass names its defaults, validates them (`check_hyperparameters`), and says how
+one parameter is updated: `_update(param, grad, state, group)` on arrays: create the
+state (`init_state`), count the step (`count_step`), and call its elementwise rule from
+`functional` through `apply_rule` (which runs a large parameter in cache-sized pieces on
+`parallel`'s threads) with the group's hyperparameters (`floats`). The shell walks the
+groups, skips parameters without a gradient, keeps the state and bumps each changed
+parameter's version counter, so a graph that saved the old values errors in backward
+instead of giving a silently wrong gradient.
 
 `state_dict()` is torch's format: {'state': {index: {name: array}}, 'param_groups':
 [{'params': [index, ...], hyperparameters...}]}, parameters numbered in group order.
@@ -42,6 +43,24 @@ def check(ok, owner, message):
     """Raise `ValueError('{owner}: {message}')` unless `ok` (hyperparameter validation)."""
     if not ok:
         raise ValueError(f"{owner}: {message}")
+
+
+def check_hyperparameters(owner, **hyperparameters):
+    """Validate the usual hyperparameters in the order given (torch's order for `owner`):
+    each beta in [0, 1), rho in [0, 1], and lr, eps and any other named one >= 0."""
+    for name, value in hyperparameters.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                check(0 <= beta < 1, owner, f"invalid beta parameter at index {i}: "
+                      f"betas={tuple(value)} (expected 0 <= beta < 1)")
+        elif name == "lr":
+            check(value >= 0, owner, f"invalid learning rate lr={value} (expected lr >= 0)")
+        elif name == "eps":
+            check(value >= 0, owner, f"invalid epsilon eps={value} (expected eps >= 0)")
+        elif name == "rho":
+            check(0 <= value <= 1, owner, f"invalid rho={value} (expected 0 <= rho <= 1)")
+        else:
+            check(value >= 0, owner, f"invalid {name}={value} (expected >= 0)")
 
 
 def apply_rule(rule, param, grad, state, **hyperparameters):
@@ -76,6 +95,39 @@ def count_step(state):
     """t <- t + 1 in the float32 scalar array state['step'] (as torch keeps it); returns t."""
     state["step"] += 1
     return float(state["step"])
+
+
+def floats(group, *names):
+    """The named hyperparameters of `group` as Python floats, keyed as a rule takes them
+    ('betas' gives beta1 and beta2)."""
+    values = {}
+    for name in names:
+        if name == "betas":
+            values["beta1"], values["beta2"] = (float(beta) for beta in group["betas"])
+        else:
+            values[name] = float(group[name])
+    return values
+
+
+def float32_scalar(state, key):
+    """state[key] as a float32 scalar array (torch keeps such scalars in float32 whatever
+    the parameter's dtype; a loaded state dict may have cast it)."""
+    value = state[key]
+    if getattr(value, "dtype", None) != np.float32 or getattr(value, "shape", None) != ():
+        state[key] = value = np.array(float(value), np.float32)
+    return value
+
+
+def init_state(state, param, *buffers, **scalars):
+    """A parameter's first state, in torch's key order: 'step' = 0 and each of `scalars`
+    as float32 scalar arrays, then a zero array shaped like `param` for each name in
+    `buffers`."""
+    state["step"] = np.zeros((), np.float32)
+    for name, value in scalars.items():
+        state[name] = np.array(value, np.float32)
+    xp = get_array_module(param)
+    for name in buffers:
+        state[name] = xp.zeros_like(param)
 
 
 class Optimizer:

@@ -1,11 +1,9 @@
 """`RAdam`: Adam whose adaptive step is switched on gradually, as its variance allows."""
 import math
 
-import numpy as np
-
 from ..backend import get_array_module
 from . import functional as F
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import Optimizer, apply_rule, check_hyperparameters, count_step, floats, init_state
 
 
 def radam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, maximize,
@@ -17,12 +15,7 @@ def radam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, maximiz
     theta <- theta - lr m_hat sqrt(1 - beta2^t) / (sqrt(v) + eps) r;  else (too few steps
     for a trustworthy v) theta <- theta - lr m_hat, plain momentum."""
     xp = get_array_module(param)
-    if decoupled_weight_decay:
-        g = F.direction(grad, param, 0, maximize)
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-    else:
-        g = F.direction(grad, param, weight_decay, maximize)
+    g = F.decayed_direction(grad, param, lr, weight_decay, maximize, decoupled_weight_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     F.lerp_(m, g, 1 - beta1)
     F.ema_square_(v, g, beta2)
@@ -55,13 +48,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
-        check(lr >= 0, "RAdam", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(eps >= 0, "RAdam", f"invalid epsilon eps={eps} (expected eps >= 0)")
-        for i, beta in enumerate(betas):
-            check(0 <= beta < 1, "RAdam", f"invalid beta parameter at index {i}: "
-                  f"betas={tuple(betas)} (expected 0 <= beta < 1)")
-        check(weight_decay >= 0, "RAdam",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
+        check_hyperparameters("RAdam", lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
@@ -69,13 +56,8 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
-        xp = get_array_module(param)
         if not state:
-            state["step"] = np.zeros((), np.float32)
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        beta1, beta2 = group["betas"]
-        apply_rule(radam, param, grad, state, t=count_step(state), lr=float(group["lr"]),
-                   beta1=float(beta1), beta2=float(beta2), eps=float(group["eps"]),
-                   weight_decay=float(group["weight_decay"]), maximize=group["maximize"],
-                   decoupled_weight_decay=group["decoupled_weight_decay"])
+            init_state(state, param, "exp_avg", "exp_avg_sq")
+        apply_rule(radam, param, grad, state, t=count_step(state), maximize=group["maximize"],
+                   decoupled_weight_decay=group["decoupled_weight_decay"],
+                   **floats(group, "lr", "betas", "eps", "weight_decay"))

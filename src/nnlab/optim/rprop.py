@@ -1,8 +1,6 @@
 """`Rprop`: resilient backpropagation, a per-coordinate step size driven by gradient signs."""
-import numpy as np
-
 from ..backend import get_array_module
-from .optimizer import Optimizer, apply_rule, check, count_step
+from .optimizer import Optimizer, apply_rule, check, check_hyperparameters, count_step, init_state
 
 
 def rprop(param, grad, state, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
@@ -33,7 +31,7 @@ class Rprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        check(lr >= 0, "Rprop", f"invalid learning rate lr={lr} (expected lr >= 0)")
+        check_hyperparameters("Rprop", lr=lr)
         check(0 < etas[0] < 1 < etas[1], "Rprop",
               f"invalid etas={tuple(etas)} (expected 0 < etaminus < 1 < etaplus)")
         check(0 <= step_sizes[0] <= step_sizes[1], "Rprop",
@@ -44,11 +42,9 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
-        xp = get_array_module(param)
         if not state:
-            state["step"] = np.zeros((), np.float32)
-            state["prev"] = xp.zeros_like(param)
-            state["step_size"] = xp.full_like(param, float(group["lr"]))
+            init_state(state, param, "prev")
+            state["step_size"] = get_array_module(param).full_like(param, float(group["lr"]))
         count_step(state)
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]

@@ -1,7 +1,7 @@
 """`SGD`: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from ..backend import get_array_module
 from . import functional as F
-from .optimizer import Optimizer, apply_rule, check
+from .optimizer import Optimizer, apply_rule, check, check_hyperparameters, floats
 
 
 class SGD(Optimizer):
@@ -11,10 +11,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
-        check(lr >= 0, "SGD", f"invalid learning rate lr={lr} (expected lr >= 0)")
-        check(momentum >= 0, "SGD", f"invalid momentum={momentum} (expected >= 0)")
-        check(weight_decay >= 0, "SGD",
-              f"invalid weight_decay={weight_decay} (expected >= 0)")
+        check_hyperparameters("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         check(not nesterov or (momentum > 0 and dampening == 0), "SGD",
               f"nesterov=True requires momentum > 0 and dampening == 0 "
               f"(got momentum={momentum}, dampening={dampening})")
@@ -27,7 +24,6 @@ class SGD(Optimizer):
         first = momentum != 0 and "momentum_buffer" not in state
         if first:
             state["momentum_buffer"] = get_array_module(param).empty_like(param)
-        apply_rule(F.sgd, param, grad, state, lr=float(group["lr"]), momentum=momentum,
-                   dampening=float(group["dampening"]),
-                   weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
-                   maximize=group["maximize"], first=first)
+        apply_rule(F.sgd, param, grad, state, momentum=momentum, nesterov=group["nesterov"],
+                   maximize=group["maximize"], first=first,
+                   **floats(group, "lr", "dampening", "weight_decay"))

@@ -1,23 +1,25 @@
 """Activation functions with PyTorch's names, arguments and gradients (including the value
 of the gradient at kinks: relu'(0) = 0, leaky_relu'(0) = negative_slope, hardtanh' = 0 at
-its bounds).
+its bounds, hardswish'(-3) = 0 and hardswish'(3) = 1, hardsigmoid' = 0 at +-3, relu6' = 0
+at 0 and 6, threshold' = 0 at the threshold).
 
-Each is a composition of ops, so its gradient is itself differentiable.
+Each is a composition of ops, so its gradient is itself differentiable. `softmax` and
+`log_softmax` are the ops floor's (ops/softmax.py). `rrelu` (in training) and
+`gumbel_softmax` draw from `nnlab.backend.generator()`.
 """
 import math
 
+import numpy as np
+
+from ... import backend
 from ...autograd.tensor import Tensor
-from ...backend import get_default_dtype
 from ...ops import elementwise, reshape
-from ...ops.elementwise import erf, exp, log, log1p, where
+from ...ops.elementwise import erf, exp, log1p, where
+from ...ops.softmax import log_softmax as _log_softmax
+from ...ops.softmax import softmax as _softmax
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-def _floating(x):
-    """An integer tensor as the default float dtype (activations are float maps)."""
-    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
 
 
 def _maybe_in_place(input, inplace, op, fn):
@@ -123,40 +125,148 @@ def arctan(input):
     return elementwise.atan(input)
 
 
-def _softmax_dim(op, dim, ndim):
-    """The dim to normalise over; None is torch's legacy implicit choice (0 for 0-, 1- and
-    3-d inputs, else 1)."""
-    if dim is None:
-        return 0 if ndim in (0, 1, 3) else 1
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} "
-                         f"dimensions")
-    return dim
-
-
-def _prepare(input, dtype):
-    if not isinstance(input, Tensor):
-        input = Tensor(input)
-    return input.to(dtype) if dtype is not None else _floating(input)
-
-
-def _shifted(input, dim):
-    """x - max(x) over dim: softmax is shift-invariant, so the max is held constant (no
-    gradient flows through it) and e^(x - max) never overflows."""
-    return input - input.detach().amax(dim, keepdim=True)
-
-
 def softmax(input, dim=None, *, dtype=None):
-    """e^(x_i - m) / sum_j e^(x_j - m) over `dim` (m the max, so large x never overflows)."""
-    input = _prepare(input, dtype)
-    dim = _softmax_dim("softmax", dim, input.ndim)
-    e = exp(_shifted(input, dim))
-    return e / e.sum(dim, keepdim=True)
+    """e^(x_i - m) / sum_j e^(x_j - m) over `dim` (m the max, so large x never overflows);
+    dim=None is torch's legacy implicit choice (0 for 0-, 1- and 3-d inputs, else 1)."""
+    return _softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, *, dtype=None):
     """(x_i - m) - log sum_j e^(x_j - m) over `dim`, m the max (accurate for large x)."""
-    input = _prepare(input, dtype)
-    dim = _softmax_dim("log_softmax", dim, input.ndim)
-    shifted = _shifted(input, dim)
-    return shifted - log(exp(shifted).sum(dim, keepdim=True))
+    return _log_softmax(input, dim, dtype)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def mish(input, inplace=False):
+    """x tanh(softplus(x))."""
+    return _maybe_in_place(input, inplace, "mish_",
+                           lambda x: x * elementwise.tanh(softplus(x)))
+
+
+def hardswish(input, inplace=False):
+    """x relu6(x + 3) / 6: 0 for x <= -3, x (x + 3) / 6 between, x for x >= 3."""
+    return _maybe_in_place(input, inplace, "hardswish_",
+                           lambda x: where(x <= -3, 0.0,
+                                           where(x < 3, x * (x + 3) / 6, x)))
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: 0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between."""
+    return _maybe_in_place(input, inplace, "hardsigmoid_",
+                           lambda x: where((x > -3) & (x < 3), x / 6 + 0.5,
+                                           where(x >= 3, 1.0, 0.0).to(x.dtype)))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) (hardtanh(x, 0, 6))."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def selu(input, inplace=False):
+    """scale (max(0, x) + min(0, alpha (e^x - 1))), alpha = 1.6733, scale = 1.0507."""
+    return _maybe_in_place(input, inplace, "selu_",
+                           lambda x: _elu(x, _SELU_ALPHA) * _SELU_SCALE)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+
+    def fn(x):
+        positive = x > 0
+        negative_part = where(positive, 0.0, x)  # e^(x/alpha) finite on the unused side
+        return where(positive, x, (exp(negative_part / alpha) - 1) * alpha)
+    return _maybe_in_place(input, inplace, "celu_", fn)
+
+
+def logsigmoid(input):
+    """log(1 / (1 + e^-x)) = -softplus(-x), computed without overflow for any x."""
+    negative = input < 0
+    below = where(negative, input, 0.0)   # x where x < 0: x - log(1 + e^x)
+    above = where(negative, 0.0, input)   # x where x >= 0: -log(1 + e^-x)
+    return where(negative, below - log1p(exp(below)), -log1p(exp(-above)))
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of input along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"glu: dim {dim} is out of range for a tensor of {input.ndim} "
+                         "dimensions")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension "
+                           f"{dim % input.ndim} is size {size}")
+    a, b = input.split(size // 2, dim)
+    return a * elementwise.sigmoid(b)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) over `dim`: e^-x_i / sum_j e^-x_j."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return softmax(-input, dim)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else `value`."""
+    return _maybe_in_place(input, inplace, "threshold_",
+                           lambda x: where(x > threshold, x, value))
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - elementwise.tanh(input)
+
+
+def _check_lambd(op, lambd):
+    if lambd < 0:
+        raise ValueError(f"{op}: lambd must be greater or equal to 0, but got {lambd}")
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd where x > lambd, x + lambd where x < -lambd, 0 between."""
+    _check_lambd("softshrink", lambd)
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    _check_lambd("hardshrink", lambd)
+    return where((input >= -lambd) & (input <= lambd), 0.0, input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: x for x > 0, else a x with a ~ U(lower, upper) drawn per
+    element in training; in eval a = (lower + upper) / 2 (leaky_relu with the mean slope)."""
+    if lower > upper:
+        raise ValueError(f"rrelu: lower bound ({lower}) must be at most upper bound ({upper})")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    xp = backend.get_array_module(input._data)
+    slopes = backend.generator().uniform(lower, upper, tuple(input.shape))
+    slopes = Tensor(xp.asarray(slopes, dtype=input.dtype))
+    return _maybe_in_place(input, inplace, "rrelu_", lambda x: where(x > 0, x, x * slopes))
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) over `dim` with g ~ Gumbel(0, 1) (g = -log E, E ~
+    Exp(1)); hard=True returns the one-hot of the argmax in the forward pass and the soft
+    sample's gradient (straight-through: y_hard - sg(y_soft) + y_soft). `eps` is unused,
+    as in torch."""
+    xp = backend.get_array_module(logits._data)
+    draws = backend.generator().standard_exponential(tuple(logits.shape))
+    gumbels = Tensor(xp.asarray(-np.log(draws), dtype=logits.dtype))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    d = dim % logits.ndim
+    index = xp.argmax(y_soft._data, axis=d, keepdims=True)
+    positions = xp.arange(logits.shape[d]).reshape((-1,) + (1,) * (logits.ndim - 1 - d))
+    y_hard = Tensor((positions == index).astype(logits.dtype))
+    return y_hard - y_soft.detach() + y_soft

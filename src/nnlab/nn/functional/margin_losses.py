@@ -13,7 +13,7 @@ import numpy as np
 
 from ... import backend, ops
 from ...autograd.tensor import Tensor
-from .activation_extra import logsigmoid
+from .activation import logsigmoid
 from .distance import pairwise_distance
 from .loss import _floating, _reduce, _reduction, _tensor
 

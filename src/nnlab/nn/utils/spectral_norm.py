@@ -16,9 +16,8 @@ torch); `weight` is a plain attribute. u and v start as normalised draws from th
 from ...autograd import grad_mode
 from ...ops import matmul, randn
 from ..functional.distance import normalize
-from ..parameter import Parameter
 from .parametrizations import _SpectralNorm
-from .weight_norm import _find_hook
+from .weight_norm import _parameter_to_hook, _remove_hook
 
 
 class SpectralNorm:
@@ -57,12 +56,7 @@ class SpectralNorm:
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
     """Divide `module.<name>` by its largest singular value before each forward."""
     from ..conv import ConvTranspose1d, ConvTranspose2d
-    if _find_hook(module, SpectralNorm, name)[1] is not None:
-        raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter "
-                           f"{name}")
-    weight = module.__dict__.get(name)
-    if not isinstance(weight, Parameter):
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    weight = _parameter_to_hook(module, SpectralNorm, name, "spectral_norm")
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
     fn = SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps)
@@ -81,13 +75,5 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Fold the normalised weight back into one parameter `<name>`."""
-    key, fn = _find_hook(module, SpectralNorm, name)
-    if fn is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {type(module).__name__}")
-    with grad_mode.no_grad():
-        weight = fn.compute_weight(module, do_power_iteration=False).detach()
-    for suffix in ("", "_u", "_v", "_orig"):
-        delattr(module, name + suffix)
-    module.register_parameter(name, Parameter(weight))
-    del module._forward_pre_hooks[key]
-    return module
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm", ("", "_u", "_v", "_orig"),
+                        lambda fn: fn.compute_weight(module, do_power_iteration=False))

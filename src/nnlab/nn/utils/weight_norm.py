@@ -8,6 +8,7 @@ kept because old programs and checkpoints use it; new code uses
 `weight` is a plain attribute recomputed before each forward. dim=None (stored as -1, as
 torch) takes the norm of the whole tensor.
 """
+from ...autograd import grad_mode
 from ..parameter import Parameter
 from .parametrizations import _norm_except_dim, _weight_norm
 
@@ -34,13 +35,34 @@ def _find_hook(module, kind, name):
     return None, None
 
 
-def weight_norm(module, name="weight", dim=0):
-    """Split `module.<name>` into a norm `<name>_g` and a direction `<name>_v`."""
-    if _find_hook(module, WeightNorm, name)[1] is not None:
-        raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+def _parameter_to_hook(module, kind, name, op):
+    """The parameter `module.<name>` that a new `kind` hook will take over (one per name)."""
+    if _find_hook(module, kind, name)[1] is not None:
+        raise RuntimeError(f"Cannot register two {op} hooks on the same parameter {name}")
     weight = module.__dict__.get(name)
     if not isinstance(weight, Parameter):
-        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+        raise ValueError(f"{op}: {type(module).__name__} has no parameter {name!r}")
+    return weight
+
+
+def _remove_hook(module, kind, name, op, suffixes, compute_weight):
+    """Replace `<name><suffix>` for each suffix and the `kind` hook by one parameter
+    `<name>` holding compute_weight(hook)."""
+    key, fn = _find_hook(module, kind, name)
+    if fn is None:
+        raise ValueError(f"{op} of '{name}' not found in {type(module).__name__}")
+    with grad_mode.no_grad():
+        weight = compute_weight(fn).detach()
+    for suffix in suffixes:
+        delattr(module, name + suffix)
+    module.register_parameter(name, Parameter(weight))
+    del module._forward_pre_hooks[key]
+    return module
+
+
+def weight_norm(module, name="weight", dim=0):
+    """Split `module.<name>` into a norm `<name>_g` and a direction `<name>_v`."""
+    weight = _parameter_to_hook(module, WeightNorm, name, "weight_norm")
     fn = WeightNorm(name, dim)
     delattr(module, name)
     module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, fn.dim).detach()))
@@ -52,13 +74,5 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Fold `<name>_g` and `<name>_v` back into one parameter `<name>`."""
-    key, fn = _find_hook(module, WeightNorm, name)
-    if fn is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {type(module).__name__}")
-    weight = fn.compute_weight(module).detach()
-    delattr(module, name)
-    delattr(module, name + "_g")
-    delattr(module, name + "_v")
-    module.register_parameter(name, Parameter(weight))
-    del module._forward_pre_hooks[key]
-    return module
+    return _remove_hook(module, WeightNorm, name, "weight_norm", ("", "_g", "_v"),
+                        lambda fn: fn.compute_weight(module))
