@@ -208,7 +208,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.tensorboard import SummaryWriter
 assert DS is DistributedSampler and torch.nn.DataParallel.__module__ == "nnlab.nn.parallel"
 assert torch.utils.data.DataLoader is DataLoader and torch.optim.lr_scheduler.StepLR
-assert torch.distributed.get_world_size() == 1 and torch.Tensor is type(torch.zeros(1))
+assert torch.distributed.get_world_size() == 1 and isinstance(torch.zeros(1), torch.Tensor)
 print("ok", "nn" in dir(torch))
 """
 
@@ -236,3 +236,28 @@ def test_the_hook_is_gone_after_the_run(tmp_path, capsys):
     assert sys.modules.get("torch") is torch_before
     assert not any(isinstance(f, TorchFinder) for f in sys.meta_path)
     assert importlib.util.find_spec("nnlab.run") is not None
+
+
+LEGACY = """\
+import torch
+from torch import Tensor
+w = torch.nn.Parameter(torch.Tensor(3, 4))
+print(type(w).__name__, tuple(w.shape), w.dtype, float(w.abs().sum()))
+print(isinstance(w, torch.Tensor), isinstance(torch.ones(2, dtype=torch.int64), Tensor),
+      isinstance(3, Tensor), issubclass(torch.nn.Parameter, torch.Tensor))
+print(torch.Tensor([1, 2]).dtype, tuple(torch.Tensor().shape), torch.Tensor.add is not None)
+"""
+
+
+def test_torch_tensor_is_the_legacy_constructor_and_the_type(tmp_path, capsys):
+    assert cli.main(["run", write(tmp_path, "legacy.py", LEGACY)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Parameter (3, 4) float32 0.0", "True True False True", "float32 (0,) True"]
+
+
+def test_factories_take_size_as_a_keyword():
+    assert nnlab.empty(size=(2, 3)).shape == (2, 3) == nnlab.zeros(size=[2, 3]).shape
+    assert nnlab.ones(size=(4,)).shape == (4,) == nnlab.randn(size=(4,)).shape
+    assert nnlab.rand(size=(1, 2)).shape == (1, 2)
+    with pytest.raises(TypeError, match="got the shape twice"):
+        nnlab.zeros(2, size=(2,))

@@ -32,6 +32,14 @@ RENAMES = {
     "torch.utils.data.distributed": "nnlab.data.sampler",
     "torch.nn.modules": "nnlab.nn",
     "torch.nn.modules.batchnorm": "nnlab.nn.normalization",
+    "torch.nn.modules.rnn": "nnlab.nn.recurrent",
+    "torch.nn.modules.sparse": "nnlab.nn",   # Embedding, EmbeddingBag
+    "torch.serialization": "nnlab.utils.serialization",
+}
+
+# torch's names whose meaning differs from nnlab's own: (nnlab module, name)
+DIFFERENT = {
+    "torch.Tensor": ("nnlab.ops.creation", "TorchTensor"),   # also the legacy constructor
 }
 
 _IMPORTLIB_INIT = os.path.join("importlib", "__init__.py")
@@ -84,6 +92,9 @@ class TorchModule(types.ModuleType):
         if name.startswith("__") and name.endswith("__"):
             return getattr(target, name)
         sub = f"{self.__name__}.{name}"
+        if sub in DIFFERENT:
+            module, attribute = DIFFERENT[sub]
+            return getattr(importlib.import_module(module), attribute)
         try:
             value = getattr(target, name)
         except (AttributeError, ModuleNotFoundError):

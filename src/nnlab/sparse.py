@@ -1,5 +1,6 @@
-"""Sparse COO tensors (torch.sparse): `sparse_coo_tensor`, `Tensor.to_sparse()`, and the
-product `sparse.mm` (= `spmm`) of a sparse matrix with a dense one.
+"""Sparse COO tensors (torch.sparse): `sparse_coo_tensor`, `Tensor.to_sparse()`, their
+arithmetic, `sparse.sum`, and the products `sparse.mm` (= `spmm`) of a sparse matrix with
+a dense or a sparse one.
 
 A sparse tensor is a small class of its own, not a `Tensor` subclass: it holds an int64
 (ndim, nnz) tensor of indices, a tensor of values (nnz, *dense dims) and a size, and
@@ -9,15 +10,29 @@ respect to the values (and `mm` with respect to its dense operand), and a sparse
 made with requires_grad=True shows its gradient as a sparse tensor with its own indices
 (`.grad`), as torch's sparse.mm gives. scipy.sparse does the products (imported on first
 use).
+
+Arithmetic gives torch's result layouts: sparse + sparse, sparse * (scalar, dense or
+sparse), sparse / scalar, sum over some sparse dims and sparse @ sparse are sparse;
+sparse + dense (which torch refuses), sum over all dims and sparse @ dense are dense. A
+dense op handed a sparse operand (`dense + sparse`, `dense @ sparse`, `nnlab.mm(sparse,
+dense)`) sees its dense form: `Tensor(sparse)` densifies it (`SparseTensor._dense_array`),
+so those give torch's values and the dense operand's gradient; `dense * sparse` and
+`nnlab.mm(sparse, sparse)` are dense there, where torch's are sparse.
 """
 import math
 
 import numpy as np
 
+from . import backend
+from .autograd import grad_mode
 from .autograd.function import Function
 from .autograd.tensor import Tensor
+from .ops.broadcast import broadcast_to
+from .ops.convert import cast, clone, to_device
 from .ops.index import getitem, index_add, segment_sum
-from .ops.shape import reshape
+from .ops.shape import cat, reshape
+
+_SCALARS = (bool, int, float, np.generic)
 
 
 def _as_tensor(x, dtype=None):
@@ -25,11 +40,22 @@ def _as_tensor(x, dtype=None):
     return t if dtype is None or t.dtype == dtype else t.to(dtype)
 
 
+def _promote(a, b):
+    """torch's result dtype of two tensors: a float meeting an integer or bool keeps the
+    float's dtype (float32 + int64 -> float32); otherwise the wider of the two."""
+    if a == b:
+        return a
+    if (a.kind == "f") != (b.kind == "f"):
+        return a if a.kind == "f" else b
+    return np.promote_types(a, b)
+
+
 class SparseTensor:
     """A COO tensor: value values[k] at position indices[:, k] (repeats add up)."""
 
     is_sparse = True
     layout = "sparse_coo"
+    __array_ufunc__ = None   # numpy defers to the reflected operators below
 
     def __init__(self, indices, values, size, coalesced=False):
         self._idx = indices
@@ -141,22 +167,202 @@ class SparseTensor:
         out = reshape(out, self._size)
         return out if dtype is None else out.to(dtype)
 
-    def to_sparse(self):
+    def to_sparse(self, sparse_dim=None):
         return self
+
+    def _dense_array(self):
+        """The dense array, for a dense op handed this tensor (`Tensor(sparse)`). That op
+        cannot reach the values, so values that require grad are refused, not dropped."""
+        if self.requires_grad and grad_mode.is_grad_enabled():
+            raise TypeError(f"a dense op got a sparse tensor (size {self._size}) whose values "
+                            "require grad; it would see only the dense form and drop their "
+                            "gradient: write .to_dense() on it, or put it first "
+                            "(sparse + dense, sparse @ dense, torch.sparse.mm)")
+        return self.detach().to_dense()._data
 
     def detach(self):
         return SparseTensor(self._idx, self._vals.detach(), self._size, self._coalesced)
+
+    def clone(self):
+        return SparseTensor(self._idx, clone(self._vals), self._size, self._coalesced)
+
+    def numel(self):
+        return math.prod(self._size)
+
+    def __len__(self):
+        return self._size[0]
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """This tensor with its values (and indices) in another dtype and/or on another
+        device: `to(dtype)`, `to(device[, dtype])`, `to(other)`. Differentiable."""
+        device, dtype, _, copy = backend.parse_to(args, device, dtype, non_blocking, copy,
+                                                  "sparse to")
+        idx, vals = self._idx, self._vals
+        if device is not None and not backend.on_device(vals._data, device):
+            idx, vals = to_device(idx, device), to_device(vals, device)
+        if dtype is not None and dtype != vals.dtype:
+            vals = cast(vals, dtype)
+        if vals is self._vals and not copy:
+            return self
+        return SparseTensor(idx, vals if vals is not self._vals else clone(vals), self._size,
+                            self._coalesced)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """torch's type name ('torch.sparse.FloatTensor') or this tensor in `dtype`."""
+        if dtype is None:
+            return backend.type_name(self.dtype, self.device).replace("torch.",
+                                                                      "torch.sparse.", 1)
+        if isinstance(dtype, str):
+            dtype = backend.parse_type_name(dtype.replace("sparse.", ""))[0]
+        return self.to(backend.to_dtype(dtype, "sparse type"))
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool_)
+
+    def cpu(self):
+        return self.to("cpu")
 
     def t(self):
         """The transpose of a 2-D sparse matrix."""
         if self.sparse_dim() != 2 or self.dense_dim():
             raise RuntimeError(f"sparse t(): expects a 2-D sparse matrix, got size "
                                f"{self._size}")
-        idx = self._idx.numpy()[::-1].copy()
-        return SparseTensor(Tensor(idx), self._vals, self._size[::-1])
+        return self.transpose(0, 1)
+
+    T = property(t)
+
+    def transpose(self, dim0, dim1):
+        """Sparse dims dim0 and dim1 swapped (their rows of indices exchanged)."""
+        n = self.sparse_dim()
+        d0, d1 = (d + self.ndim if d < 0 else d for d in (dim0, dim1))
+        if not (0 <= d0 < n and 0 <= d1 < n):
+            raise RuntimeError(f"sparse transpose: dims ({dim0}, {dim1}) must both be sparse "
+                               f"dims (< {n}) of a tensor of size {self._size}")
+        order = list(range(n))
+        order[d0], order[d1] = d1, d0
+        size = list(self._size)
+        size[d0], size[d1] = size[d1], size[d0]
+        idx = self._idx.numpy()[order].copy()
+        return SparseTensor(Tensor(idx), self._vals, size, self._coalesced and d0 == d1)
+
+    # -- arithmetic --------------------------------------------------------------------
+    def _same_size(self, other, op):
+        if other.shape != self._size:
+            raise ValueError(f"sparse {op}: sizes {self._size} and {other.shape} differ")
+
+    def __add__(self, other):
+        """sparse + sparse is sparse (entries concatenated, then coalesced); sparse + dense
+        (or a number) is dense. Values promote as torch's dtypes do."""
+        if isinstance(other, SparseTensor):
+            self._same_size(other, "add")
+            dtype = _promote(self.dtype, other.dtype)
+            values = cat([_as_tensor(self._vals, dtype), _as_tensor(other._vals, dtype)])
+            return SparseTensor(cat([self._idx, other._idx], 1), values,
+                                self._size).coalesce()
+        return self.to_dense() + other
+
+    def __radd__(self, other):
+        return other + self.to_dense()
+
+    def __neg__(self):
+        return SparseTensor(self._idx, -self._vals, self._size, self._coalesced)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __mul__(self, other):
+        """Sparse results on this tensor's pattern: values * number, values * the dense
+        operand at each index (it must broadcast to this size), or, with another sparse
+        tensor, the product on the positions both hold."""
+        if isinstance(other, _SCALARS) or isinstance(other, Tensor) and other.ndim == 0:
+            return SparseTensor(self._idx, self._vals * other, self._size, self._coalesced)
+        if isinstance(other, SparseTensor):
+            return self._mul_sparse(other)
+        other = _as_tensor(other)
+        if np.broadcast_shapes(other.shape, self._size) != self._size:
+            raise ValueError(f"sparse mul: a dense operand of shape {tuple(other.shape)} "
+                             f"must broadcast to the sparse size {self._size}")
+        dense = broadcast_to(other, self._size)
+        at = getitem(dense, tuple(Tensor(i) for i in self._idx.numpy()))
+        return SparseTensor(self._idx, self._vals * at, self._size, self._coalesced)
+
+    __rmul__ = __mul__
+
+    def _mul_sparse(self, other):
+        self._same_size(other, "mul")
+        a, b = self.coalesce(), other.coalesce()
+        dtype = _promote(a.dtype, b.dtype)
+        _, ia, ib = np.intersect1d(a._linear(), b._linear(), assume_unique=True,
+                                   return_indices=True)
+        values = getitem(_as_tensor(a._vals, dtype), Tensor(ia.astype(np.int64))) * \
+            getitem(_as_tensor(b._vals, dtype), Tensor(ib.astype(np.int64)))
+        idx = a._idx.numpy()[:, ia].reshape(a.sparse_dim(), -1)
+        return SparseTensor(Tensor(idx), values, self._size, True)
+
+    def __truediv__(self, other):
+        """values / a number or a 0-d tensor (torch's sparse division takes no other)."""
+        if not (isinstance(other, _SCALARS) or isinstance(other, Tensor) and other.ndim == 0):
+            raise TypeError(f"sparse div: the divisor must be a number or a 0-d tensor, got "
+                            f"{type(other).__name__} of shape {getattr(other, 'shape', None)}")
+        return SparseTensor(self._idx, self._vals / other, self._size, self._coalesced)
 
     def __matmul__(self, other):
-        return mm(self, other)
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """The sum over `dim` (int or tuple): over every dim (dim=None, or all sparse dims
+        without keepdim) a dense tensor; otherwise a coalesced sparse tensor over the dims
+        left. Integer values sum to int64, as torch."""
+        values = self._vals if dtype is None else _as_tensor(self._vals, dtype)
+        if dim is None:
+            return values.sum()
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = sorted({d + self.ndim if d < 0 else d for d in dims})
+        if any(not 0 <= d < self.ndim for d in dims):
+            raise IndexError(f"sparse sum: dim {dim} is out of range for size {self._size}")
+        n = self.sparse_dim()
+        sparse_dims = [d for d in dims if d < n]
+        dense_dims = tuple(d - n + 1 for d in dims if d >= n)
+        if dense_dims:
+            values = values.sum(dense_dims, keepdim=keepdim)
+        if not sparse_dims:
+            return SparseTensor(self._idx, values, self._reduced_size(dims, keepdim),
+                                self._coalesced)
+        left = [d for d in range(n) if d not in sparse_dims]
+        if not left:
+            return reshape(values.sum(0), self._reduced_size(dims, keepdim))
+        idx = self._idx.numpy().copy()
+        if keepdim:
+            idx[sparse_dims] = 0
+        else:
+            idx = idx[left]
+        return SparseTensor(Tensor(idx), values, self._reduced_size(dims, keepdim)).coalesce()
+
+    def _reduced_size(self, dims, keepdim):
+        if keepdim:
+            return tuple(1 if d in dims else n for d, n in enumerate(self._size))
+        return tuple(n for d, n in enumerate(self._size) if d not in dims)
 
     def __repr__(self):
         return (f"tensor(indices={self._idx!r},\n       values={self._vals!r},\n"
@@ -237,28 +443,74 @@ class SparseMM(Function):
         return g_values, g_dense
 
 
-def mm(sparse, dense):
-    """The product of a 2-D sparse matrix (n, m) and a dense matrix (m, p): dense (n, p).
-    Gradients flow to the dense operand and to the sparse operand's values."""
-    if not isinstance(sparse, SparseTensor):
+def _sparse_sparse(a, b):
+    """S = A @ B for two sparse matrices, sparse on the structural product pattern (every
+    (i, k) with some A[i, j] and B[j, k] stored). The values come from A @ dense(B), so
+    gradients reach both operands' values; this costs a dense (n, p) intermediate."""
+    import scipy.sparse
+    n, p = a.shape[0], b.shape[1]
+
+    def pattern(s):
+        rows, cols = s._idx.numpy()
+        return scipy.sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=s.shape)
+
+    product = (pattern(a) @ pattern(b)).tocoo()
+    linear = np.unique(product.row.astype(np.int64) * p + product.col)
+    rows, cols = linear // p, linear % p
+    values = getitem(mm(a, b.to_dense()), (Tensor(rows), Tensor(cols)))
+    return SparseTensor(Tensor(np.stack([rows, cols]).reshape(2, -1)), values, (n, p), True)
+
+
+def mm(mat1, mat2):
+    """The product of two matrices of which at least the first (torch.sparse.mm) or the
+    second is sparse: sparse (n, m) @ dense (m, p) and dense @ sparse are dense (n, p),
+    sparse @ sparse is sparse. Gradients flow to dense operands and to sparse values."""
+    if not isinstance(mat1, SparseTensor) and not isinstance(mat2, SparseTensor):
         raise TypeError(f"sparse.mm: expected a sparse first operand, got "
-                        f"{type(sparse).__name__} (use mm for two dense tensors)")
-    if isinstance(dense, SparseTensor):
-        raise NotImplementedError("sparse.mm: the product of two sparse tensors is not "
-                                  "supported (convert one with .to_dense())")
-    dense = _as_tensor(dense)
-    if sparse.ndim != 2 or sparse.dense_dim() or dense.ndim != 2 or \
-            sparse.shape[1] != dense.shape[0]:
-        raise ValueError(f"sparse.mm: expected sparse (n, m) @ dense (m, p), got sizes "
-                         f"{sparse.shape} and {tuple(dense.shape)}")
-    values = sparse._vals
-    if values.dtype != dense.dtype:
-        raise TypeError(f"sparse.mm: the operands have dtypes {values.dtype} and "
-                        f"{dense.dtype}; expected one dtype")
-    rows, cols = sparse._idx.numpy()
-    return SparseMM.apply(values, dense, rows, cols, sparse.shape)
+                        f"{type(mat1).__name__} (use mm for two dense tensors)")
+    if not isinstance(mat1, SparseTensor):
+        return mm(mat2.t(), _as_tensor(mat1).t()).t()
+    if isinstance(mat2, SparseTensor):
+        shape2, dtype2, dense_dim2 = mat2.shape, mat2.dtype, mat2.dense_dim()
+    else:
+        mat2 = _as_tensor(mat2)
+        shape2, dtype2, dense_dim2 = tuple(mat2.shape), mat2.dtype, 0
+    if mat1.ndim != 2 or mat1.dense_dim() or len(shape2) != 2 or dense_dim2 or \
+            mat1.shape[1] != shape2[0]:
+        raise ValueError(f"sparse.mm: expected (n, m) @ (m, p) with a sparse operand, got "
+                         f"sizes {mat1.shape} and {shape2}")
+    if mat1.dtype != dtype2:
+        raise TypeError(f"sparse.mm: the operands have dtypes {mat1.dtype} and "
+                        f"{dtype2}; expected one dtype")
+    if isinstance(mat2, SparseTensor):
+        return _sparse_sparse(mat1, mat2)
+    rows, cols = mat1._idx.numpy()
+    return SparseMM.apply(mat1._vals, mat2, rows, cols, mat1.shape)
+
+
+def matmul(input, other):
+    """torch.matmul with a sparse operand: `mm`, where a 1-D dense operand is a column
+    (right) or a row (left) vector whose added dim is dropped."""
+    if not isinstance(input, SparseTensor):
+        x = _as_tensor(input)
+        if x.ndim == 1:
+            return matmul(other.t(), x)
+        return mm(x, other)
+    if isinstance(other, SparseTensor):
+        return mm(input, other)
+    x = _as_tensor(other)
+    if x.ndim == 1:
+        return reshape(mm(input, reshape(x, (-1, 1))), (-1,))
+    return mm(input, x)
 
 
 def spmm(input, mat2):
     """torch.spmm: `sparse.mm`."""
     return mm(input, mat2)
+
+
+def sum(input, dim=None, dtype=None):
+    """torch.sparse.sum: the sum of a sparse tensor over `dim` (see SparseTensor.sum)."""
+    if not isinstance(input, SparseTensor):
+        raise TypeError(f"sparse.sum: expected a sparse tensor, got {type(input).__name__}")
+    return input.sum(dim, dtype=dtype)

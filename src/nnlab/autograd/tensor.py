@@ -29,6 +29,8 @@ class Tensor:
             data = np.asarray(data)
             if data.dtype == np.float64:
                 data = data.astype(backend.get_default_dtype())
+        elif getattr(data, "is_sparse", False):   # a dense op's sparse operand: dense form
+            data = data._dense_array()
         self._data = data
         self.grad = None
         self.grad_fn = None
@@ -285,6 +287,22 @@ class Tensor:
     @property
     def is_cpu(self):
         return self.device.type == "cpu"
+
+    # torch's flags for devices and layouts nnlab has none of (dcgan reads is_xpu)
+    is_xpu = is_mps = is_meta = is_xla = is_mtia = is_maia = is_ipu = is_vulkan = False
+    is_quantized = is_mkldnn = is_nested = is_sparse_csr = False
+
+    def share_memory_(self):
+        """Move the values into memory that child processes forked later share (Hogwild
+        training with nnlab.multiprocessing); a no-op if there already or on a GPU. Unlike
+        torch's, views taken before keep the old memory."""
+        from .. import parallel
+        self._data = parallel.share_memory(self._data)
+        return self
+
+    def is_shared(self):
+        from .. import parallel
+        return parallel.is_shared(self._data)
 
     @property
     def retains_grad(self):

@@ -1,11 +1,13 @@
 """Datasets: the map-style `Dataset` (item i of N), `TensorDataset` over arrays, `Subset`,
-`ConcatDataset` and `random_split`, with PyTorch's names and semantics.
+`ConcatDataset`, `StackDataset` and `random_split`; the `IterableDataset` (a stream of
+items) and `ChainDataset`; with PyTorch's names and semantics.
 
 A dataset whose items are rows of whole arrays says so through `whole_arrays()`; the
 `DataLoader` then takes a batch by indexing each array once instead of collating items.
 """
 import bisect
 import math
+import types
 from itertools import accumulate
 
 import numpy as np
@@ -27,7 +29,10 @@ def as_generator(generator, where):
 
 class Dataset:
     """A map-style dataset: `dataset[i]` for i in range(len(dataset)). Subclasses implement
-    `__getitem__` and `__len__`."""
+    `__getitem__` and `__len__`. `Dataset[T]` is accepted, for type hints and bases as
+    torch's generic `Dataset[T_co]`."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Dataset must "
@@ -45,6 +50,85 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream of items: subclasses implement `__iter__` (and may
+    implement `__len__`). The `DataLoader` batches consecutive items; it takes no sampler."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of IterableDataset must "
+                                  "implement __iter__")
+
+    def __len__(self):
+        raise TypeError(f"{type(self).__name__}: this IterableDataset has no length (its "
+                        "class does not define __len__)")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+def _iterable(dataset, i):
+    if not isinstance(dataset, IterableDataset):
+        raise TypeError(f"ChainDataset: only supports IterableDataset, but dataset {i} is a "
+                        f"{type(dataset).__name__}")
+    return dataset
+
+
+class ChainDataset(IterableDataset):
+    """The items of several IterableDatasets, one stream after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for i, dataset in enumerate(self.datasets):
+            yield from _iterable(dataset, i)
+
+    def __len__(self):
+        return sum(len(_iterable(d, i)) for i, d in enumerate(self.datasets))
+
+
+class StackDataset(Dataset):
+    """Item i of several equally long datasets side by side: `StackDataset(a, b)[i]` is
+    `(a[i], b[i])`, `StackDataset(x=a, y=b)[i]` is `{'x': a[i], 'y': b[i]}`."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: supported either tuple- (via args) or dict- (via "
+                             "kwargs) like input/output, but both types are given")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets = args or kwargs
+        sizes = [len(d) for d in (args or kwargs.values())]
+        if len(set(sizes)) > 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets (lengths {sizes})")
+        self._length = sizes[0]
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """The items at `indices` (a list), taken in one call from each dataset that has
+        `__getitems__` itself."""
+        named = self.datasets if isinstance(self.datasets, dict) else dict(
+            enumerate(self.datasets))
+        columns = {}
+        for key, d in named.items():
+            getitems = getattr(d, "__getitems__", None)
+            column = getitems(indices) if callable(getitems) else [d[i] for i in indices]
+            if len(column) != len(indices):
+                raise ValueError(f"StackDataset: dataset {key!r} gave {len(column)} items for "
+                                 f"{len(indices)} indices")
+            columns[key] = column
+        if isinstance(self.datasets, dict):
+            return [dict(zip(columns, row)) for row in zip(*columns.values())]
+        return [tuple(row) for row in zip(*columns.values())]
+
+    def __len__(self):
+        return self._length
 
 
 def _first_dim(t):

@@ -2,12 +2,22 @@
 (`SequentialSampler`, `RandomSampler`, `SubsetRandomSampler`, `WeightedRandomSampler`) and
 its grouping into batches (`BatchSampler`). Random ones draw from `generator` (an
 `nnlab.Generator`, a numpy Generator, an int seed, or None: the default generator at the
-time of the draw); the numbers differ from torch's, the distributions do not."""
+time of the draw); the numbers differ from torch's, the distributions do not.
+
+Every sampler is a lazy iterator, as torch's: draws with replacement are made `_CHUNK` at
+a time (`RandomSampler(ds, replacement=True, num_samples=10**10)` costs one chunk, not the
+whole sequence), permutations one epoch at a time, and `BatchSampler` takes its sampler's
+indices one batch at a time."""
+import types
+from itertools import islice
+
 import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..ops.creation import multinomial
 from .dataset import as_generator
+
+_CHUNK = 4096   # draws made at once by a sampler with replacement
 
 
 def _positive_int(value, name, where):
@@ -24,7 +34,10 @@ def _boolean(value, name, where, error=TypeError):
 
 
 class Sampler:
-    """Base class: an iterable of dataset indices (or of lists of them) with a length."""
+    """Base class: an iterable of dataset indices (or of lists of them) with a length.
+    `Sampler[T]` is accepted, for type hints and bases as torch's generic `Sampler[T_co]`."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     def __init__(self, data_source=None):
         pass
@@ -58,8 +71,9 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(_Random):
     """A random order of the dataset's indices, a fresh one each epoch; with `replacement`,
-    `num_samples` independent uniform draws; without, `num_samples` (default: the dataset's
-    length) taken from back-to-back permutations."""
+    `num_samples` independent uniform draws (made `_CHUNK` at a time as they are consumed);
+    without, `num_samples` (default: the dataset's length) taken from back-to-back
+    permutations, one drawn as the previous one runs out."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -77,7 +91,8 @@ class RandomSampler(_Random):
         n, k = len(self.data_source), self.num_samples
         rng = self._rng("RandomSampler")
         if self.replacement:
-            yield from rng.integers(0, n, k).tolist()
+            for start in range(0, k, _CHUNK):
+                yield from rng.integers(0, n, min(_CHUNK, k - start)).tolist()
             return
         for _ in range(k // n):
             yield from rng.permutation(n).tolist()
@@ -104,7 +119,9 @@ class SubsetRandomSampler(_Random):
 
 class WeightedRandomSampler(_Random):
     """`num_samples` indices drawn with probabilities proportional to `weights` (a 1-d
-    sequence), with replacement unless `replacement=False` (as `nnlab.multinomial`)."""
+    sequence), with replacement unless `replacement=False` (as `nnlab.multinomial`). With
+    replacement the draws are made in chunks as they are consumed, the same numbers as one
+    draw of all of them."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         self.num_samples = _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
@@ -118,9 +135,11 @@ class WeightedRandomSampler(_Random):
         self.generator = generator
 
     def __iter__(self):
-        draw = multinomial(self.weights, self.num_samples, self.replacement,
-                           generator=self._rng("WeightedRandomSampler"))
-        yield from draw.tolist()
+        rng, k = self._rng("WeightedRandomSampler"), self.num_samples
+        chunk = k if not self.replacement else max(_CHUNK, self.weights.shape[0])
+        for start in range(0, k, chunk):
+            yield from multinomial(self.weights, min(chunk, k - start), self.replacement,
+                                   generator=rng).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -184,13 +203,10 @@ class BatchSampler(Sampler):
         self.drop_last = _boolean(drop_last, "drop_last", "BatchSampler", ValueError)
 
     def __iter__(self):
-        batch = []
-        for i in self.sampler:
-            batch.append(i)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        indices = iter(self.sampler)
+        while batch := list(islice(indices, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
             yield batch
 
     def __len__(self):

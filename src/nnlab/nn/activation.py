@@ -7,6 +7,7 @@ result into the input's memory, as PyTorch does, under torch's in-place rule
 (autograd/tensor.py, `_inplace`)."""
 from .. import ops
 from . import functional as F
+from .attention import MultiheadAttention  # noqa: F401  (torch.nn.modules.activation's)
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter

@@ -147,3 +147,6 @@ class Embedding(Module):
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s
+
+
+NonDynamicallyQuantizableLinear = Linear   # torch.nn.modules.linear's name (nn/attention.py)

@@ -324,6 +324,16 @@ class Module:
                 t.grad._data = t.grad.detach().type(dst_type)._data
         return self
 
+    def share_memory(self):
+        """Move every parameter, buffer and existing gradient into memory that child
+        processes forked later share (`Tensor.share_memory_`; Hogwild training with
+        nnlab.multiprocessing): their in-place updates reach this process."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
+        return self
+
     # -- hooks --------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook):
         """`hook(module, args)` before forward; may return replacement args."""

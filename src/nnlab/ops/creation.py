@@ -20,8 +20,13 @@ def _finish(array, dtype, device, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _shape(size):
-    """`zeros(2, 3)`, `zeros((2, 3))` and `zeros([2, 3])` all mean the shape (2, 3)."""
+def _shape(size, keyword=None):
+    """`zeros(2, 3)`, `zeros((2, 3))`, `zeros([2, 3])` and `zeros(size=(2, 3))` all mean the
+    shape (2, 3)."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"got the shape twice: {tuple(size)} and size={keyword}")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     return tuple(int(n) for n in size)
@@ -66,16 +71,16 @@ def from_numpy(array):
     return Tensor(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(_shape(size), _float(dtype)), None, device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.zeros(_shape(shape, size), _float(dtype)), None, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(_shape(size), _float(dtype)), None, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.ones(_shape(shape, size), _float(dtype)), None, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_shape(size), _float(dtype)), None, device, requires_grad)
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.empty(_shape(shape, size), _float(dtype)), None, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -127,17 +132,17 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 # -- random draws ----------------------------------------------------------------------
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
     dtype = _float(dtype)
-    array = numpy_generator(generator, "rand").random(_shape(size), dtype=_drawn(dtype))
+    array = numpy_generator(generator, "rand").random(_shape(shape, size), dtype=_drawn(dtype))
     return _finish(array, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
     dtype = _float(dtype)
-    array = numpy_generator(generator, "randn").standard_normal(_shape(size),
+    array = numpy_generator(generator, "randn").standard_normal(_shape(shape, size),
                                                                 dtype=_drawn(dtype))
     return _finish(array, dtype, device, requires_grad)
 
@@ -315,6 +320,28 @@ def _legacy(name, dtype):
                                   "__doc__": f"torch's legacy constructor of {dtype} tensors."})
 
 
+class _TorchTensorType(_TensorType):
+    """The type of `TorchTensor`: a legacy constructor of the default dtype whose
+    `isinstance` holds for every Tensor and whose attributes are Tensor's."""
+
+    @property
+    def dtype(cls):
+        return backend.get_default_dtype()
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+    def __subclasscheck__(cls, sub):
+        return isinstance(sub, type) and issubclass(sub, Tensor)
+
+    def __getattr__(cls, name):
+        return getattr(Tensor, name)
+
+
+TorchTensor = _TorchTensorType("Tensor", (), {
+    "__module__": "nnlab", "__doc__": "`torch.Tensor` as a PyTorch program uses it (what "
+    "`nnlab run` gives it): `Tensor(2, 3)` a float tensor of that shape (zeros), "
+    "`Tensor([1, 2])` a float tensor of the data, `isinstance(t, Tensor)`, `Tensor.add`."})
 FloatTensor = _legacy("FloatTensor", backend.float32)
 DoubleTensor = _legacy("DoubleTensor", backend.float64)
 HalfTensor = _legacy("HalfTensor", backend.float16)

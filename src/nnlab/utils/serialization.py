@@ -4,15 +4,18 @@ What can be saved: Tensors of any nnlab dtype (`requires_grad` kept; an `nn.Para
 comes back a Parameter), NumPy arrays and scalars, None, bool, int, float (nan and inf
 too), complex, str, bytes, dtypes, devices, and lists, tuples, sets, dicts and OrderedDicts
 of these, nested: a Module's or an optimizer's state_dict, or a checkpoint such as
-`{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3, 'config': {...}}`.
-Anything else (a Module itself, a function, an instance of some class) is a TypeError
-naming its type: save `model.state_dict()` and rebuild the model in code. Subclasses of
+`{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3, 'config': {...}}`,
+and whole `nn.Module`s (`nnlab.save(model, f)`, torch's `torch.save(model, f)`): the module
+tree with its classes' names, read back only from allowed classes (nnlab's own, or those
+passed to `safe_globals([...])`; see `nnlab.utils.module_format`). Anything else (a lambda,
+an instance of some other class) is a TypeError naming its type and where it is. Subclasses of
 dict, list and tuple (other than OrderedDict) come back as the plain type. The same Tensor
 object met twice is stored once and comes back one object; tensors that only shared memory
 (views, `state_dict()` entries of tied weights) come back as separate copies.
 
-The format (version 1): a zip archive in NumPy's `.npz` layout, readable with
-`np.load(f, allow_pickle=False)`, so loading runs no code from the file:
+The format (version 1; version 2 adds modules, see module_format): a zip archive in NumPy's
+`.npz` layout, readable with `np.load(f, allow_pickle=False)`, so loading runs no code from
+the file:
 
     __nnlab__.npy    the UTF-8 JSON document {"format": "nnlab.save", "version": 1,
                      "object": tree}, stored as a uint8 array
@@ -40,7 +43,8 @@ is encoded before the file is opened.
 pre-1.6 one) without torch, through a restricted unpickler that refuses every global but
 the few a checkpoint needs and so never runs code from the file (`nnlab.utils.torch_format`).
 nnlab never calls `pickle.load` on a file: `weights_only=False` admits only a few more
-plain-data types (NumPy arrays, argparse.Namespace), never arbitrary classes.
+plain-data types (NumPy arrays, argparse.Namespace), never arbitrary classes; nor does it
+lift the allowlist of module classes in nnlab's own files.
 """
 import collections
 import io
@@ -54,15 +58,20 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from ..nn.module import Module
 from ..nn.parameter import Parameter
+from . import module_format
 from .io import atomic_write
+from .module_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 FORMAT = "nnlab.save"
-VERSION = 1
+VERSION = 2   # the newest version read; a file without modules is written as version 1
 META = "__nnlab__"
 _TAGS = ("__tuple__", "__set__", "__frozenset__", "__dict__", "__odict__", "__tensor__",
          "__parameter__", "__ndarray__", "__npscalar__", "__bytes__", "__float__",
-         "__complex__", "__dtype__", "__device__")
+         "__complex__", "__dtype__", "__device__", *module_format.TAGS)
+__all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "safe_globals"]
 
 
 # -- saving -------------------------------------------------------------------------------------
@@ -80,6 +89,8 @@ class _Encoder:
 
     def __init__(self):
         self.arrays, self.seen, self.path = {}, {}, set()
+        self.modules, self.version = {}, 1   # id(module) -> its index in the file
+        self.modules_open = 0   # how many modules the value being encoded lies in
 
     def store(self, array, where):
         if array.dtype.kind == "O":
@@ -106,6 +117,8 @@ class _Encoder:
                     "array": self.store(_host(obj._data), where),
                     "requires_grad": bool(obj.requires_grad), "device": str(obj.device)}})
             return self.seen[id(obj)][1]
+        if isinstance(obj, Module):   # before the containers: a ModuleList is a module
+            return module_format.encode(self, obj, where)
         if isinstance(obj, np.ndarray):
             return {"__ndarray__": self.store(obj, where)}
         if isinstance(obj, np.generic):
@@ -128,7 +141,10 @@ class _Encoder:
                 return self.container(obj, where)
             finally:
                 self.path.discard(id(obj))
-        raise TypeError(_unsupported(obj, where))
+        node = module_format.encode(self, obj, where)
+        if node is None:
+            raise TypeError(_unsupported(obj, where))
+        return node
 
     def container(self, obj, where):
         if isinstance(obj, list):
@@ -148,17 +164,14 @@ class _Encoder:
 def _unsupported(obj, where):
     kind = type(obj)
     name = f"{kind.__module__}.{kind.__qualname__}"
-    hint = "save `model.state_dict()` (and `optimizer.state_dict()`) instead, and rebuild " \
-           "the model in code before loading"
-    if any(c.__name__ == "Module" for c in kind.__mro__):
-        what = f"an nn.Module ({kind.__name__})"
-    elif callable(obj):
+    hint = "save the plain values it holds instead, and rebuild the object in code"
+    if callable(obj):
         what = f"a callable ({name})"
     else:
         what = f"an object of type {name}"
     return (f"nnlab.save: cannot save {where}, {what}: nnlab.save stores tensors, arrays, "
-            f"numbers, strings, None and lists, tuples, sets and dicts of them, with no "
-            f"pickle; {hint}")
+            f"numbers, strings, None, modules and lists, tuples, sets and dicts of them, "
+            f"with no pickle; {hint}")
 
 
 def save(obj, f):
@@ -167,7 +180,7 @@ def save(obj, f):
     file object, in nnlab's pickle-free format."""
     encoder = _Encoder()
     tree = encoder(obj)
-    text = json.dumps({"format": FORMAT, "version": VERSION, "object": tree},
+    text = json.dumps({"format": FORMAT, "version": encoder.version, "object": tree},
                       allow_nan=False, separators=(",", ":"))
     arrays = {META: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **encoder.arrays}
     if isinstance(f, (str, bytes, os.PathLike)):
@@ -238,6 +251,8 @@ def _decode_tagged(tag, value, arrays, place, made):
     def sub(v):
         return _decode(v, arrays, place, made)
 
+    if tag in module_format.TAGS:
+        return module_format.decode(tag, value, sub, made)
     if tag in ("__tensor__", "__parameter__"):
         key = value["array"]
         if key not in made:
@@ -283,8 +298,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     no code from the file). `f` is a path or a binary file object; map_location as torch's
     (see `_placer`: on a CPU-only build everything lands on the CPU). `weights_only=False`
     admits a few more plain-data types in torch files (NumPy arrays, argparse.Namespace),
-    never arbitrary classes; `mmap` is accepted and ignored (the file is read); of
-    `pickle_load_args` only `encoding` and `errors` (for files from Python 2) are taken."""
+    never arbitrary classes, and does not lift the allowlist of module classes (a file
+    holding a user's Module subclass loads only within `safe_globals([TheClass])`); `mmap`
+    is accepted and ignored (the file is read); of `pickle_load_args` only `encoding` and
+    `errors` (for files from Python 2) are taken."""
     if pickle_module is not None and pickle_module is not pickle:
         raise TypeError("nnlab.load: pickle_module is not supported (nnlab never unpickles "
                         "with a caller's module)")
