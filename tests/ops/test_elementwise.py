@@ -281,3 +281,24 @@ def test_clamp_bounds_are_inclusive_for_the_gradient():
     x = nnlab.tensor([-1.0, 0.0, 0.5, 1.0, 2.0], requires_grad=True)
     x.clamp(0.0, 1.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
+def test_pow_gradient_at_zero_base_follows_torch():
+    # d(a^b)/db = a^b log(a): torch masks it to 0 only where a = 0 <= b; 0^-1 log 0 = -inf
+    a, b = np.array([0.0, 0.0, 2.0, 0.0]), np.array([-1.0, 2.0, -1.0, 0.0])
+    check_op(lambda x, y: x ** y, lambda x, y: x ** y, a, b)
+    base = np.array([-1.0, 2.0, 0.0])
+    check_op(lambda y: 0.0 ** y, lambda y: 0.0 ** y, base)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("lerp", lambda r: (r(3, 4), r(3, 4), 0.3), {}),
+    ("lerp", lambda r: (r(3, 4), r(4), r(3, 1)), {}),
+    ("addcmul", lambda r: (r(3, 4), r(3, 4), r(4)), {"value": 0.5}),
+    ("addcdiv", lambda r: (r(3, 4), r(3, 4), r(4) ** 2 + 1), {"value": -2.0}),
+])
+def test_lerp_addcmul_addcdiv_as_methods(name, args, kwargs):
+    rng = np.random.default_rng(0)
+    values = args(lambda *shape: rng.standard_normal(shape))
+    check_op(lambda x, *rest: getattr(x, name)(*rest, **kwargs),
+             lambda x, *rest: getattr(x, name)(*rest, **kwargs), *values)

@@ -103,12 +103,16 @@ def test_resume_equals_an_uninterrupted_run_exactly(tmp_path, interval):
     assert resumed["step"] == straight["step"]
 
 
-def test_resume_with_an_int_seeded_loader(tmp_path):
+@pytest.mark.parametrize("seeded", ["loader", "sampler"])
+def test_resume_with_an_int_seeded_loader(tmp_path, seeded):
     def run(epochs, resume=None, seed=0):
         model, loss_fn, opt, _, _ = tiny_setup(seed=seed, dropout=0.3)
-        from nnlab.data import DataLoader
-        loader = DataLoader(tiny_loaders()[0].dataset, batch_size=16, shuffle=True,
-                            generator=seed + 11)
+        from nnlab.data import DataLoader, RandomSampler
+        data = tiny_loaders()[0].dataset
+        loader = (DataLoader(data, batch_size=16, shuffle=True, generator=seed + 11)
+                  if seeded == "loader" else   # the sampler's own stream, made from its seed
+                  DataLoader(data, batch_size=16,
+                             sampler=RandomSampler(data, generator=seed + 11)))
         train.fit(model, loss_fn, opt, loader, epochs=epochs, resume=resume,
                   callbacks=[train.ModelCheckpoint(tmp_path, save_best=False)])
         return params(model)

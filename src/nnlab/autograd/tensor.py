@@ -483,6 +483,15 @@ class Tensor:
     def neg_(self):
         return self._inplace("neg_", _ops.neg)
 
+    def lerp(self, end, weight):
+        return _ops.lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _ops.addcmul(self, tensor1, tensor2, value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _ops.addcdiv(self, tensor1, tensor2, value)
+
     def lerp_(self, end, weight):
         return self._inplace("lerp_", lambda t: _ops.lerp(t, end, weight), end, weight)
 

@@ -174,8 +174,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b, y = ctx.saved_tensors
-        # dL/da = gy b a^(b-1), 0 where b = 0;  dL/db = gy a^b log(a), 0 where a = 0 (as torch)
-        return _grads(ctx, lambda: gy * _times_power(b, a), lambda: gy * _times_log(y, a))
+        # dL/da = gy b a^(b-1), 0 where b = 0;  dL/db = gy a^b log(a), 0 where a = 0 <= b
+        return _grads(ctx, lambda: gy * _times_power(b, a), lambda: gy * _times_log(y, a, b))
 
 
 def pow(input, exponent):
@@ -189,12 +189,19 @@ def _times_power(b, a):
     return where(b == 0, 0.0, b * a ** (b - 1))
 
 
-def _times_log(y, a):
-    """y log(a), with 0 where a = 0 (where y = a^b is 0 too, for b > 0)."""
+def _times_log(y, a, b):
+    """y log(a) for y = a^b, with 0 where a = 0 and b >= 0 (y is 0 or 1 there), as torch;
+    at a = 0 with b < 0 it is inf * -inf = -inf."""
     if not isinstance(a, Tensor):
-        return y * (math.log(a) if a > 0 else 0.0 if a == 0 else math.nan)
-    zero = a == 0
-    return where(zero, 0.0, y * log(where(zero, 1.0, a)))
+        if a != 0:
+            return y * (math.log(a) if a > 0 else math.nan)
+        return where(b >= 0, 0.0, y * -math.inf)
+    masked = a == 0
+    if isinstance(b, Tensor):
+        masked = masked & (b >= 0)
+    elif b < 0:
+        return y * log(a)
+    return where(masked, 0.0, y * log(where(masked, 1.0, a)))
 
 
 # -- unary maths -----------------------------------------------------------------------

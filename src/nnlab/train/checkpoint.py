@@ -126,8 +126,11 @@ def loader_generator(loader):
     if loader is None:
         return None
     gen = getattr(loader, "generator", None)
-    if gen is None:
-        gen = getattr(getattr(loader, "sampler", None), "generator", None)
+    sampler = getattr(loader, "sampler", None)
+    if gen is None and getattr(sampler, "generator", None) is not None:
+        if hasattr(sampler, "_rng"):   # nnlab's sampler: the Generator it draws from
+            return sampler._rng(type(sampler).__name__)
+        gen = sampler.generator
     if gen is not None and not (hasattr(gen, "bit_generator") or hasattr(gen, "get_state")):
         # an int seed: nnlab's DataLoader keeps the Generator it made from it in _rng
         gen = getattr(loader, "_rng", None)
