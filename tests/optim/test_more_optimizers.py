@@ -180,43 +180,6 @@ def test_float32_stays_float32_and_no_grad_skipped():
     np.testing.assert_array_equal(q.detach().numpy(), 1.0)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("name,kwargs", [
-    ("Adadelta", dict(weight_decay=0.1)),
-    ("Adamax", dict(lr=0.05, maximize=True)),
-    ("NAdam", dict(lr=0.05, weight_decay=0.1)),
-    ("RAdam", dict(lr=0.05, betas=(0.9, 0.5))),
-    ("ASGD", dict(lr=0.05, t0=1)),
-    ("Rprop", dict(lr=0.05)),
-])
-def test_large_parameters_in_pieces_equal_one_call(name, kwargs, threads):
-    """A parameter above 2 * PIECE elements is updated in pieces (on threads): bitwise the
-    rule on the whole array."""
-    from nnlab.optim import optimizer as base
-    rng = np.random.default_rng(1)
-    shape = (3, base.PIECE + 77)
-    w = rng.standard_normal(shape).astype(np.float32)
-    big, ref = Parameter(nnlab.tensor(w.copy())), Parameter(nnlab.tensor(w.copy()))
-    opt_big, opt_ref = getattr(optim, name)([big], **kwargs), getattr(optim, name)([ref], **kwargs)
-    before = nnlab.get_num_threads()
-    nnlab.set_num_threads(threads)
-    try:
-        for _ in range(3):
-            g = rng.standard_normal(shape).astype(np.float32)
-            big.grad, ref.grad = nnlab.tensor(g), nnlab.tensor(g.copy())
-            opt_big.step()
-            piece, base.PIECE = base.PIECE, 1 << 30   # the reference: one call
-            try:
-                opt_ref.step()
-            finally:
-                base.PIECE = piece
-    finally:
-        nnlab.set_num_threads(before)
-    np.testing.assert_array_equal(big.detach().numpy(), ref.detach().numpy())
-    for key, value in opt_ref.state[ref].items():
-        np.testing.assert_array_equal(opt_big.state[big][key], value)
-
-
 def _param():
     return Parameter(nnlab.tensor(np.ones(2, np.float32)))
 

@@ -306,6 +306,12 @@ def test_load_state_dict_mismatch():
     ("AdamW", dict(lr=0.05, maximize=True)),
     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adadelta", dict(weight_decay=0.1)),
+    ("Adamax", dict(lr=0.05, maximize=True)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.5))),
+    ("ASGD", dict(lr=0.05, t0=1)),
+    ("Rprop", dict(lr=0.05)),
 ])
 def test_large_parameters_in_pieces_equal_one_call(name, kwargs, threads):
     """A parameter above 2 * PIECE elements is updated in pieces (on threads): the result
