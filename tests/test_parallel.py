@@ -64,24 +64,34 @@ def blas_threads():
 
 @pytest.fixture
 def two_blas_threads():
-    before = parallel.get_num_threads()
-    parallel.set_num_threads(2)
-    yield
-    parallel.set_num_threads(before)
+    """numpy's BLAS on two threads for the test (a threadpoolctl limit, as a user sets it)."""
+    parallel._blas_library()
+    with parallel.blas_threads_limit().limit(limits=2, user_api="blas"):
+        yield
 
 
 def test_gemm_threads_by_size_and_restored(two_blas_threads):
-    outside = blas_threads()
     small, large = parallel.GEMM_PARALLEL_MIN_FLOPS - 1, parallel.GEMM_PARALLEL_MIN_FLOPS
+    assert blas_threads() == 2
     with parallel.gemm_threads(small):
         assert blas_threads() == 1
-        with parallel.gemm_threads(large):     # nested: a large product inside a small loop
-            assert blas_threads() == 2
+        with parallel.gemm_threads(small):     # nested: the outer one restores
+            assert blas_threads() == 1
         assert blas_threads() == 1
-    assert blas_threads() == outside
-    with parallel.gemm_threads(large):
+    assert blas_threads() == 2
+    with parallel.gemm_threads(large):         # BLAS's own count, untouched
         assert blas_threads() == 2
-    assert blas_threads() == outside
+    assert blas_threads() == 2
+
+
+def test_set_num_threads_leaves_blas_alone(two_blas_threads):
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(1)
+    try:
+        with parallel.gemm_threads(parallel.GEMM_PARALLEL_MIN_FLOPS):
+            assert blas_threads() == 2
+    finally:
+        parallel.set_num_threads(before)
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [
@@ -98,7 +108,7 @@ def test_matmul_equals_numpy(two_blas_threads, shape_a, shape_b):
 
 def test_the_blas_controlled_is_numpys_when_scipy_brings_its_own(monkeypatch):
     import scipy.linalg  # noqa: F401  (scipy's wheels load an OpenBLAS of their own)
-    for name in ("_blas", "_blas_controller", "_blas_threads"):
+    for name in ("_blas", "_blas_controller"):
         monkeypatch.setattr(parallel, name, None)
     a = np.ones((64, 64), np.float32)
     with parallel.gemm_threads(1):

@@ -15,7 +15,6 @@ _num_threads = os.cpu_count() or 1
 _workers = None
 _blas_controller = None
 _blas = None            # the BLAS library's threadpoolctl controller, found on first use
-_blas_threads = None    # the threads a large matrix product runs on (None: BLAS's own count)
 PARALLEL_MIN_SIZE = 1 << 18   # elements: below this a thread handoff costs about what it saves
 # A matrix product of fewer flops (2 m n k) runs on one BLAS thread: below it a second thread
 # saves at most a fifth on a quiet CPU, and beside a busy process OpenBLAS's spinning workers
@@ -30,13 +29,13 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Use `n` threads for large elementwise ops and large matrix products (as torch's, it
-    sets BLAS's threads too; until it is called BLAS keeps its own count, e.g. from
-    OPENBLAS_NUM_THREADS)."""
-    global _num_threads, _workers, _blas_threads
+    """Use `n` threads for large elementwise ops (BLAS keeps its own count, from
+    OPENBLAS_NUM_THREADS or a threadpoolctl limit; `gemm_threads` lowers it to one for
+    small matrix products)."""
+    global _num_threads, _workers
     if int(n) < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
-    _num_threads = _blas_threads = int(n)
+    _num_threads = int(n)
     if _workers is not None:
         _workers.shutdown()
         _workers = None
@@ -142,9 +141,11 @@ def is_shared(array):
 
 class gemm_threads:
     """Context in which BLAS runs a matrix product (or a loop of them) of `flops` = 2 m n k
-    each: on one thread below GEMM_PARALLEL_MIN_FLOPS, else on `set_num_threads`'s count
-    (until that is called, on the count BLAS has: its own, or a threadpoolctl limit's); the
-    count before is restored on leaving."""
+    each: on one thread below GEMM_PARALLEL_MIN_FLOPS, else on the count BLAS has (its own,
+    or a threadpoolctl limit's); the count before is restored on leaving. The count is read
+    from the library each time, so that the choice depends only on the size and the
+    settings: OpenBLAS's results can differ in the last bit between thread counts, and a
+    resumed run must make the same choices as the run it continues."""
 
     __slots__ = ("flops", "previous")
 
@@ -153,12 +154,11 @@ class gemm_threads:
 
     def __enter__(self):
         self.previous = None
-        if blas := _blas_library():
-            now = blas.num_threads           # read each time: another may have set it
-            threads = 1 if self.flops < GEMM_PARALLEL_MIN_FLOPS else (_blas_threads or now)
-            if threads != now:
+        if self.flops < GEMM_PARALLEL_MIN_FLOPS and (blas := _blas_library()):
+            now = blas.num_threads
+            if now != 1:
                 self.previous = now
-                blas.set_num_threads(threads)
+                blas.set_num_threads(1)
         return self
 
     def __exit__(self, *exc):
