@@ -58,7 +58,7 @@ __version__ = "0.1.0"
 # The upper floors load on first use (PEP 562), so `import nnlab` stays fast and
 # `nnlab.models.resnet18()` works after it, as `torch.utils.data` does after `import torch`.
 _LAZY_SUBMODULES = ("data", "models", "train", "lab", "utils", "onnx", "distributed",
-                    "sparse")
+                    "sparse", "distributions")
 _LAZY_NAMES = {"save": "utils.serialization", "load": "utils.serialization"}
 
 
