@@ -1092,6 +1092,15 @@ class Tensor:
     def erfinv(self):
         return _ops.erfinv(self)
 
+    def lgamma(self):
+        return _ops.lgamma(self)
+
+    def digamma(self):
+        return _ops.digamma(self)
+
+    def polygamma(self, n):
+        return _ops.polygamma(n, self)
+
     def softmax(self, dim, dtype=None):
         return _ops.softmax(self, dim, dtype)
 

@@ -3,8 +3,11 @@
 `entropy`, moments, and `kl_divergence` with a registry of closed forms."""
 from . import constraints
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical, OneHotCategorical
+from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -18,7 +21,7 @@ from .relaxed import (
 )
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "ExpRelaxedCategorical", "Independent",
-           "Laplace", "LogitRelaxedBernoulli", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Uniform",
-           "constraints", "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution",
+           "ExpRelaxedCategorical", "Gamma", "Independent", "Laplace", "LogitRelaxedBernoulli",
+           "MultivariateNormal", "Normal", "OneHotCategorical", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]

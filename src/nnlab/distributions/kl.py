@@ -7,8 +7,11 @@ import numpy as np
 from .. import ops as _ops
 from ..nn import functional as F
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical, OneHotCategorical
+from .dirichlet import Dirichlet
 from .distribution import sum_rightmost
+from .gamma import Gamma
 from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _solve_lower
@@ -132,3 +135,34 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
     term2 = (_solve_lower(lq.expand(*shape), lp.expand(*shape)) ** 2).sum((-2, -1))
     term3 = _batch_mahalanobis(lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    """a_q log(r_p / r_q) + lgamma(a_q) - lgamma(a_p) + (a_p - a_q) psi(a_p)
+    + (r_q - r_p) a_p / r_p."""
+    return (q.concentration * (p.rate / q.rate).log() + _ops.lgamma(q.concentration)
+            - _ops.lgamma(p.concentration)
+            + (p.concentration - q.concentration) * _ops.digamma(p.concentration)
+            + (q.rate - p.rate) * (p.concentration / p.rate))
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    """log B(a_q, b_q) - log B(a_p, b_p) + (a_p - a_q) psi(a_p) + (b_p - b_q) psi(b_p)
+    + (a_q + b_q - a_p - b_p) psi(a_p + b_p)."""
+    a_p, b_p, a_q, b_q = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    lg = _ops.lgamma
+    return (lg(a_q) + lg(b_q) - lg(a_q + b_q) - lg(a_p) - lg(b_p) + lg(a_p + b_p)
+            + (a_p - a_q) * _ops.digamma(a_p) + (b_p - b_q) * _ops.digamma(b_p)
+            + (a_q + b_q - a_p - b_p) * _ops.digamma(a_p + b_p))
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    """lgamma(a_0) - lgamma(b_0) - sum_k (lgamma(a_k) - lgamma(b_k))
+    + sum_k (a_k - b_k)(psi(a_k) - psi(a_0)), a = p's, b = q's concentration."""
+    a, b = p.concentration, q.concentration
+    a0 = a.sum(-1)
+    return (_ops.lgamma(a0) - _ops.lgamma(b.sum(-1)) - (_ops.lgamma(a) - _ops.lgamma(b)).sum(-1)
+            + ((a - b) * (_ops.digamma(a) - _ops.digamma(a0).unsqueeze(-1))).sum(-1))

@@ -94,6 +94,7 @@ from .elementwise import (
                        trunc,
                        where,
 )
+from .gamma import digamma, lgamma, polygamma
 from .generator import (
                        Generator,
                        default_generator,
