@@ -8,10 +8,10 @@ import nnlab
 from nnlab import optim
 from nnlab.nn import Parameter
 from tests.helpers import requires_torch, torch
-from tests.optim.test_optimizers import _problem, _Run
+from tests.optim.test_optimizers import TOL, _problem, _Run, _state_arrays
+from tests.optim.test_optimizers import _compare_runs as compare_runs
 
 STEPS = 15
-TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 
 CASES = [
     ("Adadelta", dict()),
@@ -45,31 +45,8 @@ CASES = [
 ]
 
 
-def _state_arrays(opt, params):
-    return [{k: np.asarray(v.numpy() if hasattr(v, "numpy") else v)
-             for k, v in opt.state[p].items()} for p in params]
-
-
 def _compare_runs(name, groups, dtype, steps=STEPS):
-    w, b, x, y = _problem(dtype)
-    ours = _Run(nnlab, name, groups, [w, b], x, y)
-    theirs = _Run(torch, name, groups, [w, b], x, y)
-    for step in range(steps):
-        ours.step()
-        theirs.step()
-        for k, (a, t) in enumerate(zip(ours.values(), theirs.values())):
-            assert a.dtype == t.dtype == dtype
-            np.testing.assert_allclose(a, t, **TOL[dtype],
-                                       err_msg=f"{name}: parameter {k} after step {step + 1}")
-        mine = _state_arrays(ours.opt, ours.params)
-        for s, ts in zip(mine, _state_arrays(theirs.opt, theirs.params)):
-            assert list(s) == list(ts)
-            for key in s:
-                assert s[key].dtype == ts[key].dtype, key
-                np.testing.assert_allclose(s[key], ts[key], **TOL[dtype],
-                                           err_msg=f"{name}: state {key} after step {step + 1}")
-    assert not np.allclose(ours.values()[0], w)
-    return ours, theirs
+    return compare_runs(name, groups, dtype, steps=steps, state=True)
 
 
 @requires_torch

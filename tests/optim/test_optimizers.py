@@ -91,18 +91,35 @@ class _Run:
         return [p.detach().numpy().copy() for p in self.params]
 
 
-def _compare_runs(name, groups, dtype):
+def _state_arrays(opt, params):
+    return [{k: np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+             for k, v in opt.state[p].items()} for p in params]
+
+
+def _compare_runs(name, groups, dtype, steps=STEPS, state=False):
+    """Both libraries' runs, parameters (and with `state`, every state value, key order and
+    dtype) compared after each step; returns (ours, theirs)."""
     w, b, x, y = _problem(dtype)
     ours = _Run(nnlab, name, groups, [w, b], x, y)
     theirs = _Run(torch, name, groups, [w, b], x, y)
-    for step in range(STEPS):
+    for step in range(steps):
         ours.step()
         theirs.step()
         for k, (a, t) in enumerate(zip(ours.values(), theirs.values())):
             assert a.dtype == t.dtype == dtype
             np.testing.assert_allclose(a, t, **TOL[dtype],
                                        err_msg=f"{name}: parameter {k} after step {step + 1}")
+        if not state:
+            continue
+        mine = _state_arrays(ours.opt, ours.params)
+        for s, ts in zip(mine, _state_arrays(theirs.opt, theirs.params)):
+            assert list(s) == list(ts)
+            for key in s:
+                assert s[key].dtype == ts[key].dtype, key
+                np.testing.assert_allclose(s[key], ts[key], **TOL[dtype],
+                                           err_msg=f"{name}: state {key} after step {step + 1}")
     assert not np.allclose(ours.values()[0], w)
+    return ours, theirs
 
 
 @requires_torch
