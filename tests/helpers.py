@@ -102,3 +102,14 @@ def randn(*shape, seed=0, low=None):
         x = np.where(np.abs(x) < low, np.sign(x + 1e-12) * low, x) if x.ndim else (
             np.array(low if abs(x) < low else x))
     return np.asarray(x)
+
+
+def peak_bytes(fn):
+    """The most memory Python allocations held while `fn()` ran (tracemalloc's peak)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -4,7 +4,6 @@ programs (`RandomSampler(ds, replacement=True, num_samples=int(1e10))`, then
 the numbers the generator gives; orders, batches and lengths match torch.utils.data
 where torch's are deterministic."""
 import itertools
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from nnlab.data import (
     WeightedRandomSampler,
 )
 from nnlab.data.sampler import _CHUNK
-from tests.helpers import requires_torch, torch
+from tests.helpers import peak_bytes, requires_torch, torch
 
 tdata = torch.utils.data if torch is not None else None
 HUGE = 10 ** 10
@@ -47,15 +46,6 @@ def _plain(batch):
     return batch.tolist() if hasattr(batch, "tolist") else batch
 
 
-def _peak_bytes(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 # -- the infinite loader ----------------------------------------------------------------------
 @pytest.mark.parametrize("dataset", ["tensor", "items"])
 def test_infinite_loader_gives_batches_at_once(dataset):
@@ -65,7 +55,7 @@ def test_infinite_loader_gives_batches_at_once(dataset):
     loader = DataLoader(ds, sampler=sampler, batch_size=bs, pin_memory=True)
     assert len(sampler) == HUGE and len(loader) == HUGE // bs
     batches = []
-    peak = _peak_bytes(lambda: batches.extend(itertools.islice(iter(loader), 3)))
+    peak = peak_bytes(lambda: batches.extend(itertools.islice(iter(loader), 3)))
     assert peak < 10 * 2 ** 20
     expected = np.random.default_rng(3).integers(0, n, _CHUNK)[:3 * bs].reshape(3, bs)
     for got, idx in zip(batches, expected):
@@ -108,7 +98,7 @@ def test_weighted_sampler_is_lazy_and_chunks_give_one_draw():
     w = np.arange(1.0, 11.0)
     big = WeightedRandomSampler(w, HUGE, generator=nnlab.Generator().manual_seed(2))
     first = []
-    assert _peak_bytes(lambda: first.extend(itertools.islice(iter(big), 5))) < 10 * 2 ** 20
+    assert peak_bytes(lambda: first.extend(itertools.islice(iter(big), 5))) < 10 * 2 ** 20
     k = 2 * _CHUNK + 17   # three chunks: the same numbers as one multinomial draw
     chunked = list(WeightedRandomSampler(w, k, generator=nnlab.Generator().manual_seed(2)))
     whole = nnlab.multinomial(nnlab.tensor(w), k, True,

@@ -1,7 +1,6 @@
 """F.scaled_dot_product_attention against torch's (values and the gradients of q, k, v and
 a float mask), gradient checks of the math path, the flash path held equal to the math path,
 the flash path's memory, and the errors."""
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ import pytest
 import nnlab
 import nnlab.nn.functional as F
 from nnlab.autograd import grad as nn_grad
-from tests.helpers import TOLERANCES, check_grad, check_op, randn
+from tests.helpers import TOLERANCES, check_grad, check_op, peak_bytes, randn
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -206,15 +205,6 @@ def test_flash_second_derivatives_equal_the_math_paths():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def _peak_bytes(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_flash_never_allocates_the_n_by_n_matrix():
     rng = np.random.default_rng(22)
 
@@ -225,10 +215,10 @@ def test_flash_never_allocates_the_n_by_n_matrix():
 
     n = 4096
     scores = n * n * 4   # one float32 (N, N) matrix: 64 MiB
-    flash = _peak_bytes(step(F.flash_attention, n))
+    flash = peak_bytes(step(F.flash_attention, n))
     assert flash < scores / 8, f"flash peak {flash} bytes, one N x N matrix is {scores}"
     # tracemalloc sees NumPy's arrays: the math path at N / 4 holds its (N/4, N/4) matrices
-    naive = _peak_bytes(step(F.scaled_dot_product_attention, n // 4))
+    naive = peak_bytes(step(F.scaled_dot_product_attention, n // 4))
     assert naive > 2 * scores / 16
 
 
