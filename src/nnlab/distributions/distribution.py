@@ -188,6 +188,31 @@ class Distribution:
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
+class LocationScale(Distribution):
+    """A family given by `loc` and `scale` (broadcast to the batch shape) over the reals,
+    with mean and mode at loc: Normal and Laplace."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = self._check_expand(batch_shape)
+        return type(self)(self.loc.expand(*batch_shape), self.scale.expand(*batch_shape),
+                          validate_args=False)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+
 def clamp_probs(probs):
     """Probabilities clamped to [eps, 1 - eps] of their dtype, so logs stay finite."""
     from ..backend import finfo

@@ -3,32 +3,11 @@ import math
 
 from .. import ops as _ops
 from ..backend import finfo
-from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Laplace(loc, scale); loc and scale broadcast to the batch shape."""
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = self._check_expand(batch_shape)
-        return type(self)(self.loc.expand(*batch_shape), self.scale.expand(*batch_shape),
-                          validate_args=False)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
