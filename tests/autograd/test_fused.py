@@ -9,6 +9,7 @@ import nnlab.nn.functional  # noqa: F401  (imports every fused op)
 from nnlab.autograd import grad
 from nnlab.autograd.fused import FusedFunction, FusedKernel
 from nnlab.nn.functional.attention import FlashAttention
+from nnlab.nn.functional.bce_fused import BCEWithLogits
 from nnlab.nn.functional.conv import Convolution
 from nnlab.nn.functional.cross_entropy_fused import CrossEntropy, CrossEntropyGrad, _ClassTargets
 from nnlab.nn.functional.dropout import MaskedScale
@@ -72,6 +73,8 @@ CASES = {
          None],
         [Grad(randn(3, 4, seed=13)), Grad(np.random.default_rng(14).uniform(size=(3, 4))),
          Grad(np.abs(randn(4, seed=15)) + 0.5)]],
+    BCEWithLogits: [[Grad(randn(3, 4, seed=46) * 3), Grad(np.random.default_rng(47).uniform(
+        size=(3, 4))), r] for r in ("mean", "sum", "none")],
     CrossEntropy: [[Grad(randn(5, 4, seed=16)), Targets(r)] for r in ("mean", "sum", "none")],
     CrossEntropyGrad: [[Grad(randn(*shape, seed=17)), Grad(randn(5, 4, seed=18)),
                         _softmax(randn(5, 4, seed=18)), Targets(r)]

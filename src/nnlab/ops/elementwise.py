@@ -14,6 +14,7 @@ from ..backend import get_array_module, get_default_dtype, special_functions
 from ..parallel import ufunc
 from .broadcast import sum_to
 from .convert import cast
+from .select import select
 
 
 # -- operands --------------------------------------------------------------------------
@@ -655,7 +656,7 @@ class Where(Function):
     def forward(ctx, condition, a, b):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.save_for_backward(condition)
-        return get_array_module(condition).where(condition, a, b)
+        return select(condition, a, b)
 
     @staticmethod
     def backward(ctx, gy):

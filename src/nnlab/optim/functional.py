@@ -12,6 +12,7 @@ threads). So a rule neither creates state nor counts steps; its optimizer does b
 passes the step `t` in.
 """
 from ..backend import get_array_module
+from . import compiled
 
 
 # -- shared pieces ----------------------------------------------------------------------
@@ -35,17 +36,18 @@ def decayed_direction(grad, param, lr, weight_decay, maximize, decoupled):
     return g
 
 
-def lerp_(avg, x, weight):
-    """avg <- avg + weight (x - avg) = (1 - weight) avg + weight x (torch's lerp_)."""
-    d = x - avg
+def lerp_(avg, x, weight, scratch=None):
+    """avg <- avg + weight (x - avg) = (1 - weight) avg + weight x (torch's lerp_), through
+    `scratch` (an array like avg) when given."""
+    d = get_array_module(avg).subtract(x, avg, out=scratch)
     d *= weight
     avg += d
 
 
-def ema_square_(avg, g, beta):
-    """avg <- beta avg + (1 - beta) g^2."""
+def ema_square_(avg, g, beta, scratch=None):
+    """avg <- beta avg + (1 - beta) g^2, through `scratch` (an array like avg) when given."""
     avg *= beta
-    sq = (1 - beta) * g
+    sq = get_array_module(avg).multiply(g, 1 - beta, out=scratch)
     sq *= g
     avg += sq
 
@@ -77,15 +79,19 @@ def adam(param, grad, state, *, t, lr, beta1, beta2, eps, weight_decay, amsgrad,
     xp = get_array_module(param)
     g = decayed_direction(grad, param, lr, weight_decay, maximize, decoupled_weight_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    lerp_(m, g, 1 - beta1)
-    ema_square_(v, g, beta2)
+    if not amsgrad and compiled.usable(param, g, m, v):   # the same maths in one pass
+        compiled.adam(param, g, m, v, t=t, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        return
+    a, b = xp.empty_like(param), xp.empty_like(param)   # every temporary lives in these
+    lerp_(m, g, 1 - beta1, scratch=a)
+    ema_square_(v, g, beta2, scratch=b)
     if amsgrad:
         v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
     step_size = lr / (1 - beta1 ** t)
-    denom = xp.sqrt(v)
+    denom = xp.sqrt(v, out=b)
     denom /= (1 - beta2 ** t) ** 0.5
     denom += eps
-    update = step_size * m
+    update = xp.multiply(m, step_size, out=a)
     update /= denom
     param -= update
 

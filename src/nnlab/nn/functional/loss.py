@@ -22,6 +22,7 @@ from ... import ops
 from ...autograd.fused import FusedFunction
 from ...autograd.tensor import Tensor
 from ...backend import get_array_module
+from .bce_fused import BCEWithLogits
 from .cross_entropy_fused import CrossEntropy, _ClassTargets
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -262,10 +263,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduce=None, reduction="mean", pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits:
     w ((1 - y) x + (1 + (p - 1) y) log(1 + exp(-x))), finite for logits of +-1000.
-    `weight` and `pos_weight` (p, e.g. one per class: shape (C,)) broadcast to input."""
+    `weight` and `pos_weight` (p, e.g. one per class: shape (C,)) broadcast to input.
+    Without either, the fused `BCEWithLogits` (bce_fused.py) computes it, reduction
+    included."""
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, reduction, size_average, reduce)
     input, target = _pair(op, input, target)
+    if weight is None and pos_weight is None and input.numel() > 0:
+        return BCEWithLogits.apply(input, target, reduction)
     if pos_weight is not None:
         pos_weight = _broadcast_weight(op, "pos_weight", pos_weight, input)
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
