@@ -21,16 +21,19 @@ needs_shakespeare = pytest.mark.skipif(
 
 
 def test_every_family_registers_its_recipes():
-    assert recipes.names() == ["char-lstm", "classifier", "gpt-shakespeare", "lenet-mnist",
-                               "mlp-digits", "mlp-mnist", "regressor", "seq2seq-reverse"]
+    assert recipes.names() == ["ae-mnist", "char-lstm", "classifier", "gpt-shakespeare",
+                               "lenet-mnist", "mlp-digits", "mlp-mnist", "regressor",
+                               "seq2seq-reverse", "ss-mnist", "vae-mnist"]
     assert recipes.DEFAULT in recipes.names()
     for name in recipes.names():
         recipe = recipes.get(name)
         family = recipe.build.__module__.rsplit(".", 1)[1]
-        assert family in ("classifiers", "seq2seq", "char_lstm", "gpt", "tabular"), name
+        assert family in ("classifiers", "seq2seq", "char_lstm", "gpt", "tabular",
+                          "autoencoders", "semisupervised"), name
         d = recipe.defaults
         assert None not in (d.epochs, d.lr, d.batch_size, d.optimizer, d.seed), name
-    with pytest.raises(KeyError, match="unknown recipe 'nope'; the recipes are: char-lstm"):
+    with pytest.raises(KeyError,
+                       match="unknown recipe 'nope'; the recipes are: ae-mnist, char-lstm"):
         recipes.get("nope")
 
 

@@ -15,6 +15,7 @@ from .resnet import (
     resnet34,
     resnet50,
 )
+from .semisupervised import SemiSupervisedLoss, SemiSupervisedVAE
 from .seq2seq import AdditiveAttention, DotAttention, Seq2Seq, Seq2SeqConfig
 from .vae import VAE, ConvVAE, kl_weight
 
@@ -23,4 +24,4 @@ __all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Bottleneck", "resnet18", "r
            "Seq2Seq", "Seq2SeqConfig", "AdditiveAttention", "DotAttention",
            "CharLSTM", "CharLSTMConfig", "StreamingCharLSTM", "FlatLogitsGPT",
            "Autoencoder", "contractive_penalty", "contractive_penalty_sigmoid",
-           "VAE", "ConvVAE", "kl_weight"]
+           "VAE", "ConvVAE", "kl_weight", "SemiSupervisedVAE", "SemiSupervisedLoss"]

@@ -70,11 +70,20 @@ class _VariationalAutoencoder(nn.Module):
 
     def loss(self, x, beta=None, eps=None):
         """(neg_elbo, recon, kl), each averaged over the batch; beta defaults to self.beta."""
+        return self.elbo_terms(self(x, eps), x, beta)
+
+    def elbo_terms(self, output, x, beta=None):
+        """(neg_elbo, recon, kl) of a forward's output (x_hat_logits, mu, logvar) for x."""
         beta = self.beta if beta is None else beta
-        out, mu, logvar = self(x, eps)
+        out, mu, logvar = output
         recon = self.neg_log_likelihood(out, x).mean()
-        kl = (-0.5 * (1 + logvar - mu * mu - logvar.exp()).sum(1)).mean()
+        kl = self.kl_to_prior(mu, logvar).mean()
         return recon + beta * kl, recon, kl
+
+    @staticmethod
+    def kl_to_prior(mu, logvar):
+        """KL(N(mu, diag exp(logvar)) || N(0, I)) per example, (N,), in closed form."""
+        return -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum(1)
 
     def _mean(self, out):
         return out.sigmoid() if self.likelihood == "bernoulli" else out

@@ -64,10 +64,12 @@ def is_classification(output, target):
 
 
 def resolve(metrics, output=None, target=None):
-    """A dict name -> metric function from names, callables or 'auto' (accuracy when the
-    first batch's targets are class indices)."""
+    """A dict name -> metric function from names, callables, such a dict, or 'auto'
+    (accuracy when the first batch's targets are class indices)."""
     if metrics is None:
         return {}
+    if isinstance(metrics, dict):
+        return dict(metrics)
     if metrics == "auto":
         if output is not None and is_classification(output, target):
             return {"accuracy": accuracy}

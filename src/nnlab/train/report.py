@@ -13,7 +13,10 @@ callbacks.JSONLinesLogger; `metrics.csv` when there is no JSON-lines file) and
                         zero-clamping activation over steps, labelled with the activation
                         and the layer feeding it (records that name no activation,
                         written before the records did, are left out)
-    index.html          the plots and the final metrics
+    METRIC.png          each further epoch metric of the recipe (a VAE's recon and kl),
+                        train and validation
+    index.html          the plots, the final metrics and the recipe's own pictures (listed
+                        in results.json under 'pictures': a VAE's samples, reconstructions)
 
 Plots are drawn on `matplotlib.figure.Figure` objects rendered by the Agg canvas, without
 pyplot, so no display is needed and no global backend is changed; each PNG is written
@@ -212,7 +215,30 @@ def write_plots(run_dir, epochs, steps):
                                  "Dead units per ReLU-family activation (0 for the whole "
                                  "batch)", "fraction of units", path("dead_units")),
     }
+    for key in recipe_metrics(epochs):
+        drawn[key] = _epoch_plot(epochs, [(key, "train"), (f"val_{key}", "validation")],
+                                 key.replace("_", " "), key, path(key))
     return {name: out[name] for name, ok in drawn.items() if ok}
+
+
+_EPOCH_KEYS = {"epoch", "step", "loss", "accuracy", "lr", "time"}
+
+
+def recipe_metrics(epochs):
+    """The epoch metrics beyond loss and accuracy (a VAE's recon and kl, bits_per_char),
+    each drawn as a plot of its own unless its name is one of PLOTS."""
+    keys = dict.fromkeys(k for e in epochs for k in e)
+    return [k for k in keys if k not in _EPOCH_KEYS and k not in PLOTS
+            and not k.startswith("val_") and isinstance(epochs[-1].get(k), (int, float))]
+
+
+def _pictures(run_dir):
+    """{title: file} of the recipe's own PNGs, listed in results.json under 'pictures'."""
+    path = os.path.join(run_dir, "results.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f).get("pictures") or {}
 
 
 def _format(value):
@@ -287,6 +313,13 @@ def write_report(run_dir):
     parts += [f"<img src='{html.escape(file)}' alt='{html.escape(name)}'>"
               for name, file in plots.items()]
     parts.append("</div>")
+    pictures = _pictures(run_dir)
+    if pictures:
+        parts.append("<h2>Pictures</h2><div class='plots'>")
+        parts += [f"<figure><img src='{html.escape(file)}' alt='{html.escape(title)}'>"
+                  f"<figcaption>{html.escape(title)}</figcaption></figure>"
+                  for title, file in pictures.items()]
+        parts.append("</div>")
     if len(epochs) > 1:
         keys = list(dict.fromkeys(k for e in epochs for k in e))
         head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)

@@ -97,7 +97,9 @@ def merge_options(options, fallback):
 OPTION_RANGES = {"epochs": (lambda v: v >= 1, "an integer >= 1"),
                  "batch_size": (lambda v: v >= 1, "an integer >= 1"),
                  "lr": (lambda v: v > 0 and math.isfinite(v), "a number > 0"),
-                 "seed": (lambda v: v >= 0, "an integer >= 0")}
+                 "seed": (lambda v: v >= 0, "an integer >= 0"),
+                 "labels": (lambda v: v >= 1, "an integer >= 1"),
+                 "latent_dim": (lambda v: v >= 1, "an integer >= 1")}
 
 
 def check_options(options):
@@ -301,8 +303,11 @@ def run_recipe(name=None, options=None, run_dir=None, resume=None, progress=None
     if setup.after is not None:
         figures, lines = setup.after(setup.model, [*callbacks, *bar], note)
         held_out.update(figures)
+    results = {"held_out": held_out}
+    if setup.pictures is not None:
+        results["pictures"] = setup.pictures(setup.model, run_dir)
     atomic_write(os.path.join(run_dir, "results.json"),
-                 lambda f: f.write(json.dumps({"held_out": held_out}, indent=2)), mode="w")
+                 lambda f: f.write(json.dumps(results, indent=2)), mode="w")
     report_path = write_report(run_dir) if report else None
     return RunResult(run_dir, history, held_out, report_path, time.perf_counter() - start,
                      setup, lines)

@@ -97,6 +97,14 @@ def split_batch(batch):
     return tuple(_as_tensor(x) for x in inputs), _as_tensor(target)
 
 
+def _detached(output):
+    """`output` cut from the graph: a Tensor, or a tuple of them (a VAE's (logits, mu,
+    logvar))."""
+    if isinstance(output, (tuple, list)):
+        return type(output)(_detached(o) for o in output)
+    return output.detach()
+
+
 def _batch_size(target):
     return int(target.shape[0]) if target.ndim else 1
 
@@ -275,7 +283,7 @@ class Trainer:
                 resolved = metrics_lib.resolve(self.metrics, output, target)
                 means = {name: metrics_lib.Mean() for name in resolved}
             for name, fn in resolved.items():
-                means[name].update(*fn(output.detach(), target))
+                means[name].update(*fn(_detached(output), target))
             running = {"loss": loss_mean.value}
             running.update({name: m.value for name, m in means.items()})
             self._call("on_batch_end", batch_idx, running)

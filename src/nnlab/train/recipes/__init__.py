@@ -11,6 +11,8 @@ end of this one so that it registers:
     char_lstm    char-lstm
     gpt          gpt-shakespeare
     tabular      classifier, regressor (your own CSV / TSV / NPZ file or image folder)
+    autoencoders vae-mnist, ae-mnist
+    semisupervised ss-mnist (M2, and pixels vs M1 vs M2 from 100 labels)
 
 A new family is a new module here and one import line at the end of this file.
 
@@ -42,6 +44,9 @@ class Options:
     optimizer: str | None = None
     seed: int | None = None
     target: str | None = None   # classifier, regressor: the target column (name or index)
+    kind: str | None = None     # ae-mnist: plain, sparse, denoising or contractive
+    labels: int | None = None   # ss-mnist: how many training labels are kept
+    latent_dim: int | None = None  # vae-mnist, ae-mnist: the size of the code
 
 
 @dataclass
@@ -50,7 +55,9 @@ class Setup:
     (figures, lines)`, when given, measures the trained model further: its figures join the
     held-out ones (and results.json), its lines are for the command line to print. Training
     of its own (a comparison run) takes `callbacks`, the run's watchers (progress bar,
-    printed epochs), and announces itself with `note(line)`."""
+    printed epochs), and announces itself with `note(line)`. `pictures(model, run_dir) ->
+    {title: file name}`, when given, draws the recipe's own PNGs in the run directory (after
+    `after`); the report shows them beside its plots."""
     model: nn.Module
     loss_fn: nn.Module
     optimizer: optim.Optimizer
@@ -63,6 +70,7 @@ class Setup:
     callbacks: tuple = ()
     metrics: object = "auto"
     after: object = None
+    pictures: object = None
 
 
 @dataclass(frozen=True)
@@ -154,9 +162,11 @@ def sample_after(make_model, step, vocab, seed):
 
 # -- the families: each module registers its recipes on import; a new family is one more line -
 from . import (  # noqa: E402
+    autoencoders,
     char_lstm,
     classifiers,
     gpt,
+    semisupervised,
     seq2seq,
     tabular,
 )
