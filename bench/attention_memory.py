@@ -28,6 +28,27 @@ TORCH_THREADS = 2
 MiB = 1 << 20
 
 
+def traced_peak(step):
+    """The peak bytes tracemalloc sees during one call of `step` (NumPy's allocations; not
+    torch's, whose allocator it cannot see)."""
+    import tracemalloc
+    tracemalloc.start()
+    step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def step_seconds(step, repeat):
+    """Wall seconds of `repeat` calls of `step`, one per call."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def _status_kib(field):
     """A field of /proc/self/status (VmRSS, VmHWM) in KiB, or None off Linux."""
     try:
@@ -91,18 +112,8 @@ def child(impl, n, heads, dim, repeat, causal):
     if not exact or peak is None:
         import resource
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    traced = None
-    if impl != "torch":
-        import tracemalloc
-        tracemalloc.start()
-        step()
-        traced = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
+    traced = traced_peak(step) if impl != "torch" else None
+    times = step_seconds(step, repeat)
     wall = time.perf_counter() - wall0
     return {"impl": impl, "n": n, "heads": heads, "head_dim": dim, "causal": causal,
             "time_s": statistics.median(times) if times else first, "first_s": first,

@@ -280,3 +280,13 @@ def test_large_and_small_losses_print_in_scientific_notation():
     assert {v: format_loss(v) for v in cases} == cases
     line = cli.format_epoch({"epoch": 2, "loss": 3.2e8, "val_loss": 0.5, "time": 1.0}, 10)
     assert "loss 3.2e+08" in line and "val_loss 0.5000" in line
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(MNIST, "t10k-images-idx3-ubyte.gz")),
+                    reason="the MNIST test images are not in ../shared/data/mnist")
+def test_ss_mnist_refuses_labels_not_a_multiple_of_ten(tmp_path, capsys):
+    assert cli.main(["train", "ss-mnist", "--data", MNIST, "--labels", "95", "--out",
+                     str(tmp_path / "run"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "nnlab train: error: ss-mnist: --labels 95; expected a multiple of 10" in err
+    assert not (tmp_path / "run").exists()

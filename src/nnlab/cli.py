@@ -3,7 +3,8 @@
 
     nnlab train                      train the default recipe (mlp-digits)
     nnlab train RECIPE [options]     --data --epochs --lr --batch-size --optimizer --seed
-                                     --out --resume --no-progress
+                                     --out --resume --no-progress (and, by recipe,
+                                     --target --kind --labels --latent-dim)
     nnlab train --list               the recipes
     nnlab report RUN_DIR             (re)write a run's plots and index.html
     nnlab sample RUN_DIR             text from a language-model run (char-lstm): --length
@@ -13,12 +14,19 @@
     nnlab lab attention-scale        --dims --n --queries --seed --out
     nnlab lab rnn-gradients          --max-length --hidden-size --radii --forget-biases
                                      --probes --input-std --clip-steps --clip-lr --seed --out
+    nnlab lab iwae-gap               --data --ks --epochs --hidden --latent --n-train --n-eval
+                                     --batch-size --lr --seed --out
+    nnlab lab latent-sampling        --data --epochs --hidden --latent --n-samples --n-train
+                                     --clf-epochs --batch-size --lr --seed --out
+    nnlab lab gcn-cora, gat-cora,    the graph family's experiments (cli_graph.py):
+      link-prediction, oversmoothing, --runs --dataset --seed --out and their own
+      gin-vs-gcn
     nnlab run SCRIPT.py [ARGS...]    a PyTorch program with nnlab standing in for torch
 """
 import argparse
 import sys
 
-from . import __version__, parallel
+from . import __version__, cli_graph, parallel
 from .train import recipes
 from .train.callbacks import Callback
 from .train.checkpoint import CheckpointError
@@ -31,7 +39,8 @@ from .train.run import OPTION_RANGES, RunRefused, run_recipe
 # run_recipe's parameters as `nnlab train` spells them, for its refusals' messages
 FLAGS = {"resume": "--resume", "epochs": "--epochs", "run_dir": "--out", "name": "RECIPE",
          "lr": "--lr", "batch_size": "--batch-size", "seed": "--seed", "data": "--data",
-         "optimizer": "--optimizer", "target": "--target"}
+         "optimizer": "--optimizer", "target": "--target", "kind": "--kind",
+         "labels": "--labels", "latent_dim": "--latent-dim"}
 
 
 def _number(kind, check, expected):
@@ -92,7 +101,10 @@ def cmd_list(out=None):
         default = "  (default)" if name == recipes.DEFAULT else ""
         print(f"{name:<{width}}  {recipe.description}{default}\n{'':<{width}}  defaults: "
               f"--epochs {d.epochs} --lr {d.lr:g} --batch-size {d.batch_size} "
-              f"--optimizer {d.optimizer} --seed {d.seed}", file=out)
+              f"--optimizer {d.optimizer} --seed {d.seed}"
+              + "".join(f" --{k} {v}" for k, v in (("kind", d.kind), ("labels", d.labels),
+                                                   ("latent-dim", d.latent_dim))
+                        if v is not None), file=out)
     return 0
 
 
@@ -101,7 +113,8 @@ def cmd_train(args):
         return cmd_list()
     options = recipes.Options(data=args.data, epochs=args.epochs, lr=args.lr,
                               batch_size=args.batch_size, optimizer=args.optimizer,
-                              seed=args.seed, target=args.target)
+                              seed=args.seed, target=args.target, kind=args.kind,
+                              labels=args.labels, latent_dim=args.latent_dim)
     name = args.recipe or (None if args.resume else recipes.DEFAULT)
     print(f"nnlab train {name or '(the recipe of ' + args.resume + ')'}", flush=True)
     result = run_recipe(name, options, run_dir=args.out, resume=args.resume,
@@ -208,6 +221,42 @@ def cmd_lab_rnn_gradients(args):
     return 0
 
 
+def cmd_lab_iwae_gap(args):
+    from .lab import iwae_gap
+    result = iwae_gap(**_given(args, ("data", "ks", "epochs", "hidden", "latent", "n_train",
+                                      "n_eval", "batch_size", "lr", "seed", "out")))
+    print(f"VAE 784-{result['hidden']}-{result['latent']} (Bernoulli, binarised MNIST), "
+          f"{result['n_train']} training images, {result['epochs']} epochs; "
+          f"{result['n_eval']} held-out images, nats per image")
+    print(f"negative ELBO (closed-form KL, one sample): {result['neg_elbo']:.3f}")
+    print(f"{'K':>6}  {'-L_K':>9}  {'L_Kmax - L_K':>12}")
+    for k, bound, gap in zip(result["ks"], result["bound"], result["gap_to_best"]):
+        print(f"{k:>6}  {bound:>9.3f}  {gap:>12.3f}")
+    _print_plot(result)
+    return 0
+
+
+def cmd_lab_latent_sampling(args):
+    from .lab import latent_sampling
+    result = latent_sampling(**_given(args, ("data", "epochs", "hidden", "latent", "n_samples",
+                                             "n_train", "clf_epochs", "batch_size", "lr",
+                                             "seed", "out")))
+    print(f"AE and VAE 784-{result['hidden']}-{result['latent']}, {result['n_train']} "
+          f"training images, {result['epochs']} epochs; classifier held-out accuracy "
+          f"{100 * result['classifier_accuracy']:.2f}%")
+    print(f"mean max-softmax confidence over {result['n_samples']} images:")
+    for kind, label in (("ae", "AE decodes of N(0, I)"), ("vae", "VAE decodes of N(0, I)"),
+                        ("real", "real held-out digits")):
+        print(f"  {label:<24} {result['confidence'][kind]:.4f}   classes "
+              f"{result['predicted'][kind]}")
+    for key, label in (("ae_code", "AE code h(x)"), ("vae_code", "VAE aggregate posterior")):
+        mean, std = result[key]["mean"], result[key]["std"]
+        print(f"{label} per dimension: mean in [{min(mean):.3g}, {max(mean):.3g}], std in "
+              f"[{min(std):.3g}, {max(std):.3g}] (the prior: 0 and 1)")
+    _print_plot(result)
+    return 0
+
+
 def cmd_run(args):
     from .run import main as run_main
     return run_main([args.script, *args.args] if args.script else [])
@@ -231,6 +280,12 @@ def build_parser():
                        help="classifier, regressor: the target column of a CSV / TSV file, by "
                        "name or 0-based index (default: the last column), or the label array "
                        "of an NPZ file (default: y)")
+    train.add_argument("--kind", metavar="KIND",
+                       help="ae-mnist: the autoencoder, plain, sparse, denoising or contractive")
+    train.add_argument("--labels", type=positive_int, metavar="N",
+                       help="ss-mnist: how many training labels to keep (10 per class for 100)")
+    train.add_argument("--latent-dim", type=positive_int, metavar="L",
+                       help="vae-mnist, ae-mnist: the size of the code (2 draws the latent map)")
     train.add_argument("--epochs", type=positive_int, metavar="N",
                        help="epochs in total (with --resume: continue to N; another N than "
                        "the run's re-plans the rest of its learning-rate schedule to end at N)")
@@ -279,9 +334,7 @@ def build_parser():
     run.set_defaults(func=cmd_run)
 
     lab = sub.add_parser("lab", help="run an experiment that reproduces the theory")
-    experiments = lab.add_subparsers(dest="experiment", required=True,
-                                     metavar="{plain-vs-residual,attention-scale,"
-                                     "rnn-gradients}")
+    experiments = lab.add_subparsers(dest="experiment", required=True)
     pvr = experiments.add_parser(
         "plain-vs-residual", help="first-layer gradient and training loss, plain vs "
         "residual CNNs", description="Plain and residual CNNs (6n+2) on the 8x8 digits: the "
@@ -331,6 +384,47 @@ def build_parser():
     rnn.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
     rnn.add_argument("--out", metavar="DIR", help="write rnn_gradients.png there")
     rnn.set_defaults(func=cmd_lab_rnn_gradients)
+    iwae = experiments.add_parser(
+        "iwae-gap", help="the IWAE bound L_K against K for a VAE on MNIST", description="A "
+        "Bernoulli VAE trained on MNIST's 8,000-image split (binarised); on held-out images "
+        "the negative ELBO and -L_K for each K: the gap to log p(x) shrinks as K grows.")
+    iwae.add_argument("--data", metavar="DIR", help="the MNIST folder (t10k IDX files)")
+    iwae.add_argument("--ks", type=positive_int, nargs="+", metavar="K",
+                      help="importance samples (default: 1 2 5 10 50 100 500 1000)")
+    iwae.add_argument("--epochs", type=positive_int, metavar="N", help="default 30")
+    iwae.add_argument("--hidden", type=positive_int, metavar="H", help="default 400")
+    iwae.add_argument("--latent", type=positive_int, metavar="L", help="default 20")
+    iwae.add_argument("--n-train", type=positive_int, metavar="N",
+                      help="training images, of 8,000 (default: all)")
+    iwae.add_argument("--n-eval", type=positive_int, metavar="N",
+                      help="held-out images measured, of 2,000 (default 500)")
+    iwae.add_argument("--batch-size", type=positive_int, metavar="B", help="default 128")
+    iwae.add_argument("--lr", type=float, metavar="LR", help="Adam's (default 0.001)")
+    iwae.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
+    iwae.add_argument("--out", metavar="DIR", help="write iwae_gap.png there")
+    iwae.set_defaults(func=cmd_lab_iwae_gap)
+    lat = experiments.add_parser(
+        "latent-sampling", help="decoded N(0, I) samples, a plain AE's code space against a "
+        "VAE's", description="An AE and a VAE trained on MNIST's 8,000-image split decode "
+        "the same z ~ N(0, I); a digit classifier's mean confidence says how digit-like the "
+        "decodes are, beside real held-out digits.")
+    lat.add_argument("--data", metavar="DIR", help="the MNIST folder (t10k IDX files)")
+    lat.add_argument("--epochs", type=positive_int, metavar="N",
+                     help="epochs of the AE and of the VAE (default 20)")
+    lat.add_argument("--hidden", type=positive_int, metavar="H", help="default 400")
+    lat.add_argument("--latent", type=positive_int, metavar="L", help="default 20")
+    lat.add_argument("--n-samples", type=positive_int, metavar="N",
+                     help="decoded samples and real digits scored (default 1000)")
+    lat.add_argument("--n-train", type=positive_int, metavar="N",
+                     help="training images of the AE and VAE, of 8,000 (default: all)")
+    lat.add_argument("--clf-epochs", type=positive_int, metavar="N",
+                     help="epochs of the digit classifier (default 10)")
+    lat.add_argument("--batch-size", type=positive_int, metavar="B", help="default 128")
+    lat.add_argument("--lr", type=float, metavar="LR", help="Adam's (default 0.001)")
+    lat.add_argument("--seed", type=non_negative_int, metavar="S", help="default 0")
+    lat.add_argument("--out", metavar="DIR", help="write latent_sampling.png there")
+    lat.set_defaults(func=cmd_lab_latent_sampling)
+    cli_graph.add_experiments(experiments)
     return parser
 
 

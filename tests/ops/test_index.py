@@ -191,6 +191,8 @@ I_ROWS = np.array([[0, 2, 1, 0], [2, 2, 0, 1]])          # along dim 0, repeated
 I_COLS = np.array([[3, 0, 3], [1, 1, 2], [0, 3, 3]])     # along dim 1
 I_SMALL = np.array([[1], [3]])                            # smaller than A outside dim 1
 I_LONG = np.array([[0, 1], [1, 0], [2, 2], [0, 0], [1, 1]])  # longer than A along dim 0
+# the method: importing torch_geometric (the graph tests) replaces torch.index_select
+TORCH_INDEX_SELECT = torch.Tensor.index_select
 
 # id: (nnlab fn, torch fn, arguments)
 PAIRS = {
@@ -206,13 +208,13 @@ PAIRS = {
     "scatter_add_small": (ops.scatter_add, torch.scatter_add, A, -1, I_SMALL, randn(2, 1)),
     "scatter_add_long": (ops.scatter_add, torch.scatter_add, A, 0, I_LONG, randn(5, 2)),
     "scatter_add_0d": (ops.scatter_add, torch.scatter_add, randn(), 0, np.array(0), randn()),
-    "index_select_dim0": (ops.index_select, torch.index_select, A, 0, np.array([2, 0, 2, 2])),
-    "index_select_dim1": (ops.index_select, torch.index_select, A, -1, np.array([3, 1])),
-    "index_select_3d": (ops.index_select, torch.index_select, X, 1, np.array([0, 3, 0])),
-    "index_select_empty": (ops.index_select, torch.index_select, A, 0,
+    "index_select_dim0": (ops.index_select, TORCH_INDEX_SELECT, A, 0, np.array([2, 0, 2, 2])),
+    "index_select_dim1": (ops.index_select, TORCH_INDEX_SELECT, A, -1, np.array([3, 1])),
+    "index_select_3d": (ops.index_select, TORCH_INDEX_SELECT, X, 1, np.array([0, 3, 0])),
+    "index_select_empty": (ops.index_select, TORCH_INDEX_SELECT, A, 0,
                            np.zeros(0, np.int64)),
-    "index_select_0d_index": (ops.index_select, torch.index_select, A, 1, np.array(2)),
-    "index_select_0d": (ops.index_select, torch.index_select, randn(), 0, np.array([0])),
+    "index_select_0d_index": (ops.index_select, TORCH_INDEX_SELECT, A, 1, np.array(2)),
+    "index_select_0d": (ops.index_select, TORCH_INDEX_SELECT, randn(), 0, np.array([0])),
     "index_add_dim0": (ops.index_add, torch.index_add, A, 0, np.array([2, 0, 2]),
                        randn(3, 4)),
     "index_add_dim1": (ops.index_add, torch.index_add, A, 1, np.array([1, 1]), randn(3, 2)),
