@@ -63,3 +63,20 @@ def test_models_refuse_what_they_do_not_carry():
         G.models.GCN(5, 8, 2, norm="batch_norm")
     with pytest.raises(ValueError, match="GAT: the output channels of 'GATConv' \\(9\\)"):
         G.models.GAT(5, 9, 2, heads=2)
+
+
+@requires_pyg
+@pytest.mark.parametrize("kwargs", [{}, {"norm": None}, {"act_first": True, "act": "elu"},
+                                    {"norm": "BatchNorm", "dropout": 0.0}])
+@pytest.mark.parametrize("train", [False, True])
+def test_mlp_matches_pyg_with_its_batch_norm_by_default(kwargs, train):
+    build = lambda g, nn: g.MLP([5, 16, 8, 3], **kwargs)     # noqa: E731
+    check_parity(build, dict(x=X), train=train)
+
+
+def test_mlp_refuses_other_norms():
+    with pytest.raises(ValueError, match="MLP: norm must be None or 'batch_norm', got 'layer'"):
+        G.MLP([5, 8, 3], norm="layer")
+    assert [k for k in G.MLP([5, 8, 3]).state_dict() if k.startswith("norms")] == [
+        "norms.0.module.weight", "norms.0.module.bias", "norms.0.module.running_mean",
+        "norms.0.module.running_var", "norms.0.module.num_batches_tracked"]

@@ -17,6 +17,7 @@ from ...nn.container import ModuleList
 from ...nn.dropout import Dropout
 from ...nn.linear import Linear
 from ...nn.module import Module
+from ...nn.normalization import BatchNorm1d
 from .conv import GATConv, GATv2Conv, GCNConv, GINConv
 
 _ACTS = {"relu": F.relu, "elu": F.elu, "gelu": F.gelu, "tanh": F.tanh, "silu": F.silu,
@@ -33,37 +34,65 @@ def _activation(act, kwargs, who):
     return (lambda x: fn(x, **kw)) if kw else fn
 
 
+class BatchNorm(Module):
+    """torch_geometric.nn.norm.BatchNorm: BatchNorm1d over nodes, held as `module` (keys
+    module.weight, module.bias, module.running_mean, ...)."""
+
+    def __init__(self, in_channels, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True):
+        super().__init__()
+        self.in_channels = in_channels
+        self.module = BatchNorm1d(in_channels, eps, momentum, affine, track_running_stats)
+
+    def reset_parameters(self):
+        self.module.reset_parameters()
+
+    def forward(self, x):
+        return self.module(x)
+
+
+_NORMS = {None: None, "batch_norm": BatchNorm, "batchnorm": BatchNorm}
+
+
 class MLP(Module):
-    """torch_geometric.nn.MLP's plain form: Linear layers (keys lins.0.weight, ...) with
-    act (and dropout) between them, none after the last (plain_last)."""
+    """torch_geometric.nn.MLP: Linear layers (keys lins.0.weight, ...), each but the last
+    followed by norm (BatchNorm by default, keys norms.0.module.*; norm=None for none),
+    act (before the norm with act_first) and dropout; the last layer plain."""
 
     def __init__(self, channel_list, dropout=0.0, act="relu", act_first=False,
-                 act_kwargs=None, norm=None, bias=True):
+                 act_kwargs=None, norm="batch_norm", norm_kwargs=None, bias=True):
         super().__init__()
-        if norm is not None:
-            raise NotImplementedError(f"MLP: norm={norm!r} is not supported (norm=None only)")
+        key = norm.lower() if isinstance(norm, str) else norm
+        if key not in _NORMS:
+            raise ValueError(f"MLP: norm must be None or 'batch_norm', got {norm!r}")
         self.channel_list = list(channel_list)
         self.act = _activation(act, act_kwargs, "MLP")
-        self.dropout = dropout
+        self.act_first, self.dropout = act_first, dropout
         self.lins = ModuleList([Linear(a, b, bias=bias) for a, b in
                                 zip(self.channel_list[:-1], self.channel_list[1:])])
+        hidden = self.channel_list[1:-1]
+        self.norms = ModuleList([_NORMS[key](c, **(norm_kwargs or {})) for c in hidden]
+                                if key is not None else [])
 
     @property
     def in_channels(self):
         return self.channel_list[0]
 
     def reset_parameters(self):
-        for lin in self.lins:
-            lin.reset_parameters()
+        for layer in (*self.lins, *self.norms):
+            layer.reset_parameters()
 
     def forward(self, x):
-        last = len(self.lins) - 1
-        for k, lin in enumerate(self.lins):
+        for k, lin in enumerate(self.lins[:-1]):
             x = lin(x)
-            if k < last:
-                x = self.act(x) if self.act is not None else x
-                x = F.dropout(x, p=self.dropout, training=self.training)
-        return x
+            if self.act is not None and self.act_first:
+                x = self.act(x)
+            if self.norms:
+                x = self.norms[k](x)
+            if self.act is not None and not self.act_first:
+                x = self.act(x)
+            x = F.dropout(x, p=self.dropout, training=self.training)
+        return self.lins[-1](x)
 
 
 class BasicGNN(Module):
@@ -159,5 +188,5 @@ class GIN(BasicGNN):
 
     def init_conv(self, in_channels, out_channels, to_out, **kwargs):
         mlp = MLP([in_channels, out_channels, out_channels], act=self.act,
-                  act_first=self.act_first)
+                  act_first=self.act_first, norm=None)
         return GINConv(mlp, **kwargs)
