@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from . import SPIN_SETTINGS
+
 IMPLS = ("naive", "flash", "torch")
 TORCH_THREADS = 2
 MiB = 1 << 20
@@ -123,19 +125,26 @@ def child(impl, n, heads, dim, repeat, causal):
             "loadavg": os.getloadavg()[0]}
 
 
-def run_one(impl, n, args):
-    """`child` in a fresh interpreter; its result, or {"error": ...}."""
-    cmd = [sys.executable, "-m", "bench.attention_memory", "--child", impl, "--n", str(n),
-           "--heads", str(args.heads), "--head-dim", str(args.head_dim),
-           "--repeat", str(args.repeat)] + (["--causal"] if args.causal else [])
-    env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT="19", GOMP_SPINCOUNT="10000")
+def run_child(module, arguments, timeout):
+    """`python -m module arguments` in a fresh interpreter (the bench's short spin settings,
+    from the project root): the JSON of its last output line, or {"error": ...}."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root,
-                          timeout=args.timeout)
+    proc = subprocess.run([sys.executable, "-m", module, *arguments], capture_output=True,
+                          text=True, env=dict(os.environ, **SPIN_SETTINGS), cwd=root,
+                          timeout=timeout)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"impl": impl, "n": n, "error": f"exit {proc.returncode}: {last}"}
+        return {"error": f"exit {proc.returncode}: {last}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_one(impl, n, args):
+    """`child` in a fresh interpreter; its result, or {"impl", "n", "error"}."""
+    result = run_child("bench.attention_memory",
+                       ["--child", impl, "--n", str(n), "--heads", str(args.heads),
+                        "--head-dim", str(args.head_dim), "--repeat", str(args.repeat)]
+                       + (["--causal"] if args.causal else []), args.timeout)
+    return {"impl": impl, "n": n, **result} if "error" in result else result
 
 
 def _mib(value):

@@ -35,11 +35,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from .attention_memory import _reset_peak, _status_kib, step_seconds, traced_peak
+from .attention_memory import _reset_peak, _status_kib, run_child, step_seconds, traced_peak
 
 WORKLOADS = ("gcn-100k-1m", "sage-100k-1m")
 SIDES = ("nnlab", "torch")
@@ -155,15 +154,8 @@ def _pyg_loader_status():
 
 
 def _run_child(args, extra):
-    cmd = [sys.executable, "-m", "bench.graph_memory", "--repeat", str(args.repeat)] + extra
-    env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT="19", GOMP_SPINCOUNT="10000")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root,
-                          timeout=args.timeout)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"error": f"exit {proc.returncode}: {last}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child("bench.graph_memory", ["--repeat", str(args.repeat), *extra],
+                     args.timeout)
 
 
 def _mib(value):
