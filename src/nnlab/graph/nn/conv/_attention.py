@@ -1,6 +1,6 @@
 """What GATConv and GATv2Conv share: self-loop handling, the finishing of the attention
-scores (LeakyReLU is the caller's, then the segment softmax and dropout), and the heads'
-concatenation or mean."""
+scores (LeakyReLU is the caller's, then the segment softmax and dropout), and the output:
+the heads' concatenation or mean, the residual and the bias."""
 from ....nn import functional as F
 from ...utils.loop import add_self_loops, remove_self_loops
 from ...utils.softmax import softmax
@@ -19,6 +19,14 @@ def attention(scores, index, ptr, dim_size, dropout, training):
     return F.dropout(alpha, p=dropout, training=training)
 
 
-def combine_heads(out, heads, out_channels, concat):
-    """(N, H, C) -> (N, H * C) when concat, else the mean over heads (N, C)."""
-    return out.reshape(-1, heads * out_channels) if concat else out.mean(dim=1)
+def finish(layer, out, res, edge_index, alpha, return_attention_weights):
+    """A GAT layer's output from its per-head messages out (N, H, C): (N, H * C) when
+    layer.concat, else the mean over heads (N, C); plus the residual res and the bias;
+    with return_attention_weights, (output, (edge_index, alpha))."""
+    heads, channels = layer.heads, layer.out_channels
+    out = out.reshape(-1, heads * channels) if layer.concat else out.mean(dim=1)
+    if res is not None:
+        out = out + res
+    if layer.bias is not None:
+        out = out + layer.bias
+    return (out, (edge_index, alpha)) if return_attention_weights else out

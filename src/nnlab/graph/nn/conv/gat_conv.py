@@ -16,7 +16,7 @@ from ....nn.linear import Linear
 from ....nn.parameter import Parameter
 from ..inits import glorot, zeros
 from ..message_passing import MessagePassing
-from ._attention import attention, combine_heads, with_self_loops
+from ._attention import attention, finish, with_self_loops
 
 
 class GATConv(MessagePassing):
@@ -81,14 +81,7 @@ class GATConv(MessagePassing):
         alpha = self.edge_updater(edge_index, alpha=(alpha_src, alpha_dst),
                                   edge_attr=edge_attr, size=size)      # (E, H)
         out = self.propagate(edge_index, x=(x_src, x_dst), alpha=alpha, size=size)
-        out = combine_heads(out, h, c, self.concat)
-        if res is not None:
-            out = out + res
-        if self.bias is not None:
-            out = out + self.bias
-        if return_attention_weights:
-            return out, (edge_index, alpha)
-        return out
+        return finish(self, out, res, edge_index, alpha, return_attention_weights)
 
     def edge_update(self, alpha_j, alpha_i, edge_attr, index, ptr, dim_size):
         alpha = alpha_j if alpha_i is None else alpha_j + alpha_i

@@ -16,7 +16,7 @@ from ....nn.linear import Linear
 from ....nn.parameter import Parameter
 from ..inits import glorot, zeros
 from ..message_passing import MessagePassing
-from ._attention import attention, combine_heads, with_self_loops
+from ._attention import attention, finish, with_self_loops
 
 
 class GATv2Conv(MessagePassing):
@@ -72,14 +72,7 @@ class GATv2Conv(MessagePassing):
                                                     n)
         alpha = self.edge_updater(edge_index, x=(x_l, x_r), edge_attr=edge_attr)
         out = self.propagate(edge_index, x=(x_l, x_r), alpha=alpha)
-        out = combine_heads(out, h, c, self.concat)
-        if res is not None:
-            out = out + res
-        if self.bias is not None:
-            out = out + self.bias
-        if return_attention_weights:
-            return out, (edge_index, alpha)
-        return out
+        return finish(self, out, res, edge_index, alpha, return_attention_weights)
 
     def edge_update(self, x_j, x_i, edge_attr, index, ptr, dim_size):
         z = x_i + x_j                                                    # (E, H, C)

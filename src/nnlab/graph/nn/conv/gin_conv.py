@@ -15,10 +15,11 @@ from ....nn.parameter import Parameter
 from ..message_passing import MessagePassing
 
 
-class GINConv(MessagePassing):
-    """Graph isomorphism convolution (see the module docstring)."""
+class _GINBase(MessagePassing):
+    """What both layers hold: nn, and eps (a Parameter or a buffer, key 'eps'); the update
+    nn((1 + eps) x_i + aggregated messages)."""
 
-    def __init__(self, nn, eps=0.0, train_eps=False, **kwargs):
+    def __init__(self, nn, eps, train_eps, **kwargs):
         kwargs.setdefault("aggr", "add")
         super().__init__(**kwargs)
         self.nn = nn
@@ -27,29 +28,39 @@ class GINConv(MessagePassing):
             self.eps = Parameter(ops.empty(1))
         else:
             self.register_buffer("eps", ops.empty(1))
-        self.reset_parameters()
 
     def reset_parameters(self):
         if hasattr(self.nn, "reset_parameters"):
             self.nn.reset_parameters()
         self.eps.data.fill_(self.initial_eps)
 
-    def forward(self, x, edge_index, size=None):
+    def _forward(self, x, edge_index, size, **messages):
         if isinstance(x, Tensor):
             x = (x, x)
-        out = self.propagate(edge_index, x=x, size=size)
+        out = self.propagate(edge_index, x=x, size=size, **messages)
         if x[1] is not None:
             out = out + (1 + self.eps) * x[1]
         return self.nn(out)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(nn={self.nn})"
+
+
+class GINConv(_GINBase):
+    """Graph isomorphism convolution (see the module docstring)."""
+
+    def __init__(self, nn, eps=0.0, train_eps=False, **kwargs):
+        super().__init__(nn, eps, train_eps, **kwargs)
+        self.reset_parameters()
+
+    def forward(self, x, edge_index, size=None):
+        return self._forward(x, edge_index, size)
 
     def message(self, x_j):
         return x_j
 
     def message_and_aggregate(self, edge_index, x, dim_size=None):
         return self.sparse_sum(edge_index, x[0], None, dim_size)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(nn={self.nn})"
 
 
 def _in_features(nn):
@@ -61,35 +72,21 @@ def _in_features(nn):
                      "(expected an in_features or in_channels attribute) for edge_dim")
 
 
-class GINEConv(MessagePassing):
+class GINEConv(_GINBase):
     """GIN with edge features (see the module docstring)."""
 
     def __init__(self, nn, eps=0.0, train_eps=False, edge_dim=None, **kwargs):
-        kwargs.setdefault("aggr", "add")
-        super().__init__(**kwargs)
-        self.nn = nn
-        self.initial_eps = eps
-        if train_eps:
-            self.eps = Parameter(ops.empty(1))
-        else:
-            self.register_buffer("eps", ops.empty(1))
+        super().__init__(nn, eps, train_eps, **kwargs)
         self.lin = Linear(edge_dim, _in_features(nn)) if edge_dim is not None else None
         self.reset_parameters()
 
     def reset_parameters(self):
-        if hasattr(self.nn, "reset_parameters"):
-            self.nn.reset_parameters()
-        self.eps.data.fill_(self.initial_eps)
+        super().reset_parameters()
         if self.lin is not None:
             self.lin.reset_parameters()
 
     def forward(self, x, edge_index, edge_attr=None, size=None):
-        if isinstance(x, Tensor):
-            x = (x, x)
-        out = self.propagate(edge_index, x=x, edge_attr=edge_attr, size=size)
-        if x[1] is not None:
-            out = out + (1 + self.eps) * x[1]
-        return self.nn(out)
+        return self._forward(x, edge_index, size, edge_attr=edge_attr)
 
     def message(self, x_j, edge_attr):
         if self.lin is None and x_j.shape[-1] != edge_attr.shape[-1]:
@@ -98,6 +95,3 @@ class GINEConv(MessagePassing):
         if self.lin is not None:
             edge_attr = self.lin(edge_attr)
         return (x_j + edge_attr).relu()
-
-    def __repr__(self):
-        return f"{type(self).__name__}(nn={self.nn})"
