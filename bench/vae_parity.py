@@ -88,11 +88,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args(argv)
-    from nnlab.data.datasets import MNIST, holdout_split
-    from nnlab.train.recipes import SPLIT_SEED
-    from nnlab.train.recipes.autoencoders import HELD_OUT
-    x, y = MNIST(root=args.data, train=False, flatten=True).arrays()
-    (x_train, _), (x_val, _) = holdout_split(x, y, held_out=HELD_OUT, seed=SPLIT_SEED)
+    from nnlab.train.recipes import mnist_split
+    (x_train, _), (x_val, _), _ = mnist_split(args.data)
     rows = {"nnlab": [], "torch": []}
     print(f"VAE 784-400-20 on MNIST t10k ({len(x_train)} train / {len(x_val)} held out), "
           f"{args.epochs} epochs; held-out nats")

@@ -60,7 +60,7 @@ TINY = ss.Sizes(m2_hidden=8, m2_latent=2, classifier_hidden=16, m1_hidden=8, m1_
 
 @needs_mnist
 def test_bad_labels_refused_before_anything_is_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(ss, "MNIST", SmallMNIST)
+    monkeypatch.setattr(recipes, "MNIST", SmallMNIST)
     for labels in (55, 10_000):
         with pytest.raises(ValueError, match=f"ss-mnist: --labels {labels}"):
             run_recipe("ss-mnist", Options(data=str(MNIST_DIR), labels=labels),
@@ -73,7 +73,7 @@ def test_bad_labels_refused_before_anything_is_written(tmp_path, monkeypatch):
 
 @needs_mnist
 def test_a_tiny_run_compares_the_three_methods(tmp_path, monkeypatch):
-    monkeypatch.setattr(ss, "MNIST", SmallMNIST)        # 300 training images, 2,000 held out
+    monkeypatch.setattr(recipes, "MNIST", SmallMNIST)        # 300 training images, 2,000 held out
     monkeypatch.setattr(ss, "SIZES", TINY)
     monkeypatch.setattr(ss, "SEEDS", 2)
     notes = []

@@ -32,23 +32,11 @@ import numpy as np
 from .. import backend, optim
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..data.datasets import MNIST, holdout_split
 from ..models import VAE
-from ..train.recipes import SPLIT_SEED
+from ..train.recipes import mnist_split
 from .plot import save_figure
 
-HELD_OUT = 2000
 KS = (1, 2, 5, 10, 50, 100, 500, 1000)
-
-
-def mnist_split(data=None, binarize=False):
-    """((x_train, y_train), (x_held, y_held)): MNIST's 10,000 t10k images from folder `data`
-    as (N, 784) float32, split 8,000 / 2,000 by the recipes' fixed SPLIT_SEED; pixels are grey
-    values in [0, 1], or 0 / 1 (grey > 0.5) with `binarize`."""
-    x, y = MNIST(root=data, train=False, flatten=True).arrays()
-    if binarize:
-        x = (x > 0.5).astype(np.float32)
-    return holdout_split(x, y, held_out=HELD_OUT, seed=SPLIT_SEED)
 
 
 def subset(n, size, name, what):
@@ -137,7 +125,7 @@ def iwae_gap(ks=KS, epochs=30, hidden=400, latent=20, n_train=None, n_eval=500,
                         ("batch_size", batch_size), ("chunk_rows", chunk_rows)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"iwae_gap: {name} must be a positive int, got {value!r}")
-    (x_train, _), (x_held, _) = mnist_split(data, binarize=True)
+    (x_train, _), (x_held, _), _ = mnist_split(data, binarize=True)
     n_train = subset(len(x_train), n_train, "iwae_gap", "n_train")
     n_eval = subset(len(x_held), n_eval, "iwae_gap", "n_eval")
     model, history = train_vae(x_train[:n_train], hidden, latent, epochs, batch_size, lr, seed)

@@ -29,7 +29,8 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..models import MLP, Autoencoder
 from ..nn import functional as F
-from .iwae_gap import mnist_split, subset, train_model, train_vae
+from ..train.recipes import mnist_split
+from .iwae_gap import subset, train_model, train_vae
 from .plot import save_figure
 
 KINDS = ("ae", "vae", "real")
@@ -89,7 +90,7 @@ def latent_sampling(epochs=20, hidden=400, latent=20, n_samples=1000, n_train=No
                         ("n_show", n_show)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"latent_sampling: {name} must be a positive int, got {value!r}")
-    (x_train, y_train), (x_held, y_held) = mnist_split(data)
+    (x_train, y_train), (x_held, y_held), _ = mnist_split(data)
     n_samples = subset(len(x_held), n_samples, "latent_sampling", "n_samples")
     n_train = subset(len(x_train), n_train, "latent_sampling", "n_train")
     classifier = train_classifier(x_train, y_train, clf_epochs, batch_size, lr, seed)

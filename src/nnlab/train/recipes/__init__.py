@@ -27,10 +27,11 @@ import numpy as np
 from ... import backend, nn, optim
 from ...autograd.tensor import Tensor
 from ...data import DataLoader, TensorDataset
-from ...data.datasets import holdout_split
+from ...data.datasets import MNIST, holdout_split
 from .. import sampling
 
 SPLIT_SEED = 0
+MNIST_HELD_OUT = 2000   # of MNIST's 10,000 t10k images: 8,000 train / 2,000 held out
 DEFAULT = "mlp-digits"
 
 
@@ -146,6 +147,19 @@ def classification_loaders(x, y, held_out, batch_size, seed):
     return (DataLoader(train, batch_size=batch_size, shuffle=True,
                        generator=np.random.default_rng(seed)),
             DataLoader(val, batch_size=1000))
+
+
+def mnist_split(root=None, binarize=False):
+    """((x_train, y_train), (x_val, y_val), folder): MNIST's 10,000 t10k images from folder
+    `root` as (N, 784) float32, split 8,000 / 2,000 by SPLIT_SEED; pixels are grey values in
+    [0, 1], or 0 / 1 (grey > 0.5) with `binarize`. The autoencoding recipes, ss-mnist and
+    the VAE lab share it."""
+    dataset = MNIST(root=root, train=False, flatten=True)
+    x, y = dataset.arrays()
+    if binarize:
+        x = (x > 0.5).astype(np.float32)
+    train, val = holdout_split(x, y, held_out=MNIST_HELD_OUT, seed=SPLIT_SEED)
+    return train, val, str(dataset.root)
 
 
 def sample_after(make_model, step, vocab, seed):

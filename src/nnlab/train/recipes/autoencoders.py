@@ -20,14 +20,12 @@ from ... import nn
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...data import DataLoader, TensorDataset
-from ...data.datasets import MNIST, holdout_split
 from ...models import VAE, Autoencoder
 from ...nn import functional as F
 from ...utils.images import save_image
 from ...utils.io import atomic_write
-from . import SPLIT_SEED, Setup, make_optimizer, register
+from . import Setup, make_optimizer, mnist_split, register
 
-HELD_OUT = 2000
 IWAE_SAMPLES = 100
 AE_KINDS = ("plain", "sparse", "denoising", "contractive")
 NEAR_ZERO = 0.05    # a sigmoid code unit below this counts as off
@@ -35,19 +33,17 @@ MASKED = 0.3        # the fraction of pixels the denoising AE (and its test) zer
 
 
 def mnist_autoencoding(options):
-    """(x_train, (x_val, y_val), loaders of (x, x) pairs, info): grey MNIST as (N, 784) in
-    [0, 1], the recipes' fixed 8,000 / 2,000 split, training batches shuffled by the seed."""
-    dataset = MNIST(root=options.data, train=False, flatten=True)
-    x, y = dataset.arrays()
-    (x_train, _), (x_val, y_val) = holdout_split(x, y, held_out=HELD_OUT, seed=SPLIT_SEED)
+    """((x_val, y_val), loaders of (x, x) pairs, info): grey MNIST as (N, 784) in [0, 1],
+    the recipes' fixed 8,000 / 2,000 split, training batches shuffled by the seed."""
+    (x_train, _), (x_val, y_val), folder = mnist_split(options.data)
     train = TensorDataset(Tensor(x_train), Tensor(x_train))
     val = TensorDataset(Tensor(x_val), Tensor(x_val))
     loaders = (DataLoader(train, batch_size=options.batch_size, shuffle=True,
                           generator=np.random.default_rng(options.seed)),
                DataLoader(val, batch_size=500))
-    info = {"data": f"MNIST t10k from {dataset.root}, grey values in [0, 1]",
+    info = {"data": f"MNIST t10k from {folder}, grey values in [0, 1]",
             "train": len(x_train), "held_out": len(x_val)}
-    return x_train, (x_val, y_val), loaders, info
+    return (x_val, y_val), loaders, info
 
 
 def _images(x):
@@ -114,7 +110,7 @@ def _manifold(model, path, n=15):
           "--data DIR (8,000 train / 2,000 held out); ELBO, IWAE, samples", epochs=30,
           lr=1e-3, batch_size=128, optimizer="adam", seed=0, latent_dim=20)
 def vae_mnist(options):
-    _, (x_val, y_val), (train_loader, val_loader), info = mnist_autoencoding(options)
+    (x_val, y_val), (train_loader, val_loader), info = mnist_autoencoding(options)
     model = VAE(784, 400, options.latent_dim)
 
     def loss(output, x):
@@ -176,8 +172,9 @@ def ae_figures(model, x, rng):
     weight = model.encoder[0].weight.detach().numpy().astype(np.float64)            # (m, 784)
     masked = x * (rng.random(x.shape) >= MASKED)
     with no_grad():
-        h = model.encode(Tensor(x)).numpy().astype(np.float64)              # (N, m)
-        logits = model.decode(Tensor(h.astype(np.float32)))
+        code = model.encode(Tensor(x))
+        h = code.numpy().astype(np.float64)                                 # (N, m)
+        logits = model.decode(code)
         bce = float(F.binary_cross_entropy_with_logits(logits, Tensor(x)).item())
         x_hat = logits.sigmoid().numpy()
         x_hat_masked = model.decode(model.encode(Tensor(masked))).sigmoid().numpy()
@@ -213,7 +210,7 @@ def ae_pictures(model, kind, x, rng, run_dir):
           epochs=20, lr=1e-3, batch_size=128, optimizer="adam", seed=0, kind="plain",
           latent_dim=128)
 def ae_mnist(options):
-    _, (x_val, _), (train_loader, val_loader), info = mnist_autoencoding(options)
+    (x_val, _), (train_loader, val_loader), info = mnist_autoencoding(options)
     model = autoencoder(options.kind, options.latent_dim)
 
     def after(model, callbacks=(), note=None):

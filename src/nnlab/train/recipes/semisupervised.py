@@ -45,7 +45,6 @@ from ... import backend, optim
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...data import DataLoader, TensorDataset
-from ...data.datasets import MNIST, holdout_split
 from ...models import MLP, VAE
 from ...models.semisupervised import SemiSupervisedLoss, SemiSupervisedVAE
 from ...nn import functional as F
@@ -53,10 +52,9 @@ from ...utils.images import save_image
 from ..callbacks import LRSchedulerCallback
 from ..metrics import accuracy as _top1
 from ..trainer import fit
-from . import SPLIT_SEED, Setup, make_optimizer, register
+from . import Setup, make_optimizer, mnist_split, register
 
 CLASSES = 10
-HELD_OUT = 2000
 LABEL_SEED = 0          # the generator that picks the labelled examples (not --seed)
 SEEDS = 3               # seeds compared after the main run: --seed, --seed + 1, ...
 ALPHA_SCALE = 0.1       # alpha = ALPHA_SCALE * N / N_labelled (Kingma et al.: 0.1 N)
@@ -112,13 +110,10 @@ class SemiSupervisedData:
 
 def load(options):
     """The fixed split of MNIST's t10k images and the labelled examples of `options.labels`."""
-    dataset = MNIST(root=options.data, train=False, flatten=True)
-    x, y = dataset.arrays()  # (10000, 784) in [0, 1], (10000,)
-    (x_train, y_train), (x_val, y_val) = holdout_split(x, y, held_out=HELD_OUT,
-                                                       seed=SPLIT_SEED)
+    (x_train, y_train), (x_val, y_val), folder = mnist_split(options.data)
     chosen = choose_labelled(y_train, options.labels)
     return SemiSupervisedData(x_train, chosen, x_train[chosen], y_train[chosen], x_val, y_val,
-                              str(dataset.root))
+                              folder)
 
 
 class LabelledPairs:
